@@ -1,0 +1,271 @@
+//! One connection slot: its descriptor, bookkeeping and pending output.
+//!
+//! Connection state is split in two so the core can lend both at once: the
+//! [`Role`] (the protocol state machine) and [`ConnIo`] (everything the role
+//! may touch through its `ConnCx`). This module implements the write path and
+//! output flow control; it never dispatches events.
+
+use std::io;
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::out_buf::OutBuf;
+use crate::role::{CloseReason, Role};
+use crate::scheduler::TimerId;
+use crate::socket::Socket;
+use crate::token::Interest;
+
+/// Life cycle of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ConnState {
+    /// A listening socket.
+    Listening,
+    /// The context's waker.
+    Waker,
+    /// Client connect in progress.
+    Connecting,
+    Open,
+    /// The role is running a protocol-level close handshake.
+    ClosingViaProtocol(CloseReason),
+    /// Waiting for pending output to flush, then close.
+    Draining(CloseReason),
+    /// Finalised; only seen by `on_close`.
+    Closed,
+}
+
+pub(crate) struct Conn {
+    pub role: Box<dyn Role>,
+    pub io: ConnIo,
+}
+
+/// The part of a connection the role reaches through `ConnCx`.
+#[derive(Debug)]
+pub(crate) struct ConnIo {
+    pub socket: Socket,
+    pub vhost: u16,
+    pub protocol: u16,
+    pub state: ConnState,
+    /// What the loop currently watches, `None` before the first `Watch`.
+    pub registered: Option<Interest>,
+    pub want_writable: bool,
+    pub rx_paused: bool,
+    pub out: OutBuf,
+    pub out_limit: usize,
+    /// Close requested from inside a callback; applied after it returns.
+    pub close_req: Option<CloseReason>,
+    pub timeout: Option<TimerId>,
+    pub idle: Option<TimerId>,
+    pub last_rx: Instant,
+}
+
+impl ConnIo {
+    pub fn new(socket: Socket, vhost: u16, protocol: u16, state: ConnState, now: Instant) -> Self {
+        ConnIo {
+            socket,
+            vhost,
+            protocol,
+            state,
+            registered: None,
+            want_writable: false,
+            rx_paused: false,
+            out: OutBuf::default(),
+            out_limit: usize::MAX,
+            close_req: None,
+            timeout: None,
+            idle: None,
+            last_rx: now,
+        }
+    }
+
+    /// Whether user/role writes are accepted.
+    pub fn writes_allowed(&self) -> bool {
+        matches!(
+            self.state,
+            ConnState::Open | ConnState::ClosingViaProtocol(_) | ConnState::Draining(_)
+        )
+    }
+
+    /// The interest the loop should have for this connection now.
+    pub fn desired_interest(&self) -> Interest {
+        match &self.state {
+            ConnState::Listening => Interest {
+                readable: !self.rx_paused,
+                writable: false,
+            },
+            ConnState::Waker => Interest::READABLE,
+            ConnState::Connecting => Interest::WRITABLE,
+            ConnState::Open | ConnState::ClosingViaProtocol(_) => Interest {
+                readable: !self.rx_paused,
+                writable: self.want_writable || !self.out.is_empty(),
+            },
+            // Keep reading while draining so a reset is noticed; input is dropped.
+            ConnState::Draining(_) => Interest::BOTH,
+            ConnState::Closed => Interest::NONE,
+        }
+    }
+
+    /// Write `data`, buffering what the socket does not take.
+    ///
+    /// Flow control follows libwebsockets: one write made while nothing is
+    /// pending is always accepted whole (the remainder is buffered); further
+    /// writes while output is pending are accepted only up to `out_limit`
+    /// bytes in total, otherwise refused with [`Error::OutputLimit`] and
+    /// nothing is written, so the stream stays intact.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        if !self.writes_allowed() {
+            return Err(Error::Closed);
+        }
+        if !self.out.is_empty() {
+            let pending = self.out.len();
+            if pending.saturating_add(data.len()) > self.out_limit {
+                return Err(Error::OutputLimit {
+                    pending,
+                    attempted: data.len(),
+                    limit: self.out_limit,
+                });
+            }
+            self.out.push(data);
+            return Ok(());
+        }
+        let sent = match self.write_now(data) {
+            Ok(n) => n,
+            Err(e) => {
+                self.close_req.get_or_insert(CloseReason::Io(e.kind()));
+                return Err(Error::Io(e));
+            }
+        };
+        if sent < data.len() {
+            self.out.push(&data[sent..]);
+        }
+        Ok(())
+    }
+
+    /// Write as much of `data` as the socket takes without blocking.
+    fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut sent = 0;
+        while sent < data.len() {
+            match self.socket.write(&data[sent..]) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Push pending output to the socket. `Ok(true)` when all of it went.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        if self.out.is_empty() {
+            return Ok(true);
+        }
+        let mut sent = 0;
+        let pending = self.out.len();
+        while sent < pending {
+            match self.socket.write(&self.out.pending()[sent..]) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.consume(sent);
+        Ok(self.out.is_empty())
+    }
+
+    /// Send one datagram on an adopted UDP socket. Datagrams are never
+    /// buffered: a full socket buffer drops them, as UDP would.
+    pub fn send_to(&mut self, data: &[u8], to: std::net::SocketAddr) -> Result<(), Error> {
+        if !self.writes_allowed() {
+            return Err(Error::Closed);
+        }
+        match &self.socket {
+            Socket::Udp(s) => match s.send_to(data, to) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(Error::Io(e)),
+                Err(e) => Err(Error::Io(e)),
+            },
+            _ => Err(Error::Unsupported("send_to")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+
+    fn pair() -> (ConnIo, UnixStream) {
+        let (a, b) = UnixStream::pair().expect("pair");
+        a.set_nonblocking(true).expect("nb");
+        let mut io = ConnIo::new(Socket::Unix(a), 0, 0, ConnState::Open, Instant::now());
+        io.out_limit = 64 * 1024;
+        (io, b)
+    }
+
+    /// Fill the socket buffer so further writes are queued.
+    fn fill(io: &mut ConnIo) {
+        let chunk = vec![0u8; 64 * 1024];
+        while io.out.is_empty() {
+            io.write(&chunk).expect("first write is always accepted");
+        }
+    }
+
+    #[test]
+    fn first_write_is_always_accepted_whole() {
+        let (mut io, _peer) = pair();
+        fill(&mut io);
+        assert!(!io.out.is_empty());
+    }
+
+    #[test]
+    fn write_over_limit_while_pending_is_refused_and_nothing_is_queued() {
+        let (mut io, _peer) = pair();
+        fill(&mut io);
+        let before = io.out.len();
+        let big = vec![1u8; io.out_limit];
+        assert!(matches!(io.write(&big), Err(Error::OutputLimit { .. })));
+        assert_eq!(io.out.len(), before);
+        assert!(
+            io.close_req.is_none(),
+            "refusal must not close the connection"
+        );
+    }
+
+    #[test]
+    fn flush_preserves_order() {
+        use std::io::Read;
+        let (mut io, mut peer) = pair();
+        fill(&mut io);
+        let queued = io.out.len();
+        let _ = io.write(b"tail");
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        peer.set_nonblocking(true).expect("nb");
+        loop {
+            let done = io.flush().expect("flush");
+            while let Ok(n) = peer.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            if done {
+                break;
+            }
+        }
+        assert!(got.len() >= queued + 4);
+        assert_eq!(&got[got.len() - 4..], b"tail");
+    }
+
+    #[test]
+    fn write_to_closed_peer_requests_close() {
+        let (mut io, peer) = pair();
+        drop(peer);
+        let r = io.write(b"x");
+        assert!(r.is_err());
+        assert!(matches!(io.close_req, Some(CloseReason::Io(_))));
+    }
+}

@@ -1,0 +1,285 @@
+//! The entry points a loop calls: readiness, timers and forced service.
+//!
+//! Level-triggered loops get one read per readable event (fair to other
+//! connections; the loop reports again if more is waiting). Edge-triggered
+//! loops get reads until the descriptor would block, bounded by a budget
+//! after which the connection is queued for forced service.
+
+use std::io;
+use std::time::Instant;
+
+use super::{Context, RunState};
+use crate::conn::ConnState;
+use crate::cx::{Cx, TimerEntry};
+use crate::protocol::ContextEvent;
+use crate::role::CloseReason;
+use crate::socket::Socket;
+use crate::token::{ConnKey, Readiness, Token};
+
+/// Reads per event for edge-triggered loops before yielding.
+const EDGE_READ_BUDGET: usize = 16;
+
+enum ReadOutcome {
+    Data(usize),
+    Datagram(usize, std::net::SocketAddr),
+    Eof,
+    WouldBlock,
+    Failed(io::Error),
+}
+
+impl Context {
+    /// The descriptor behind `token` is ready. Stale tokens are ignored.
+    pub fn service_io(&mut self, token: Token, readiness: Readiness) {
+        self.now = Instant::now();
+        let key = token.key();
+        let Some(conn) = self.conns.get(key) else {
+            return;
+        };
+        match conn.io.state {
+            ConnState::Listening => self.accept_ready(key),
+            ConnState::Waker => self.waker_ready(key),
+            ConnState::Connecting => self.finish_connect(key),
+            _ => {
+                if readiness.wants_read() {
+                    self.read_ready(key);
+                }
+                if readiness.writable || readiness.error {
+                    self.write_ready(key);
+                }
+            }
+        }
+        self.process_ops();
+    }
+
+    /// Run every scheduler entry due at `now`, in deadline order.
+    pub fn service_timers(&mut self, now: Instant) {
+        self.now = now;
+        let mark = self.sched.mark();
+        while let Some((_, entry)) = self.sched.pop_due(now, mark) {
+            self.fire(entry);
+            self.process_ops();
+        }
+    }
+
+    /// Serve connections that have input no descriptor event will announce.
+    pub fn service_forced(&mut self) {
+        self.now = Instant::now();
+        for key in std::mem::take(&mut self.forced) {
+            self.read_ready(key);
+        }
+        self.process_ops();
+    }
+
+    /// The loop could not watch (or re-watch) `token`'s descriptor: close
+    /// that connection.
+    pub fn watch_failed(&mut self, token: Token, err: io::Error) {
+        let key = token.key();
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        log::warn!(
+            "{token:?}: event loop refused fd {}: {err}",
+            conn.io.socket.fd()
+        );
+        // A failed Watch left nothing registered; don't ask for an Unwatch.
+        conn.io.registered = None;
+        self.close_conn(key, CloseReason::WatchFailed(err.kind()));
+        self.process_ops();
+    }
+
+    fn read_ready(&mut self, key: ConnKey) {
+        let mut buf = std::mem::take(&mut self.rx_buf);
+        let budget = if self.edge_triggered {
+            EDGE_READ_BUDGET
+        } else {
+            1
+        };
+        let mut spent = 0;
+        while spent < budget {
+            spent += 1;
+            match self.read_once(key, &mut buf) {
+                Some(ReadOutcome::Data(n)) => {
+                    let data = &buf[..n];
+                    self.dispatch(key, |role, cx, p| role.on_rx(cx, p, data));
+                }
+                Some(ReadOutcome::Datagram(n, from)) => {
+                    let data = &buf[..n];
+                    self.dispatch(key, |role, cx, p| role.on_datagram(cx, p, data, from));
+                }
+                Some(ReadOutcome::Eof) => {
+                    self.close_conn(key, CloseReason::PeerClosed);
+                    spent = 0;
+                    break;
+                }
+                Some(ReadOutcome::Failed(e)) => {
+                    self.close_conn(key, CloseReason::Io(e.kind()));
+                    spent = 0;
+                    break;
+                }
+                Some(ReadOutcome::WouldBlock) | None => {
+                    spent = 0;
+                    break;
+                }
+            }
+        }
+        if self.edge_triggered && spent == budget && self.conns.contains_key(key) {
+            // Budget spent with data possibly left: no new edge will come.
+            self.forced.push(key);
+        }
+        self.rx_buf = buf;
+    }
+
+    /// One read into `buf`; `None` when the connection is gone or must not
+    /// read now.
+    fn read_once(&mut self, key: ConnKey, buf: &mut [u8]) -> Option<ReadOutcome> {
+        let conn = self.conns.get_mut(key)?;
+        let readable = matches!(
+            conn.io.state,
+            ConnState::Open | ConnState::ClosingViaProtocol(_) | ConnState::Draining(_)
+        );
+        if !readable || conn.io.rx_paused {
+            return None;
+        }
+        loop {
+            let r = match &conn.io.socket {
+                Socket::Udp(s) => s.recv_from(buf).map(|(n, a)| ReadOutcome::Datagram(n, a)),
+                _ => conn.io.socket.read(buf).map(|n| match n {
+                    0 => ReadOutcome::Eof,
+                    n => ReadOutcome::Data(n),
+                }),
+            };
+            let outcome = match r {
+                Ok(o) => o,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => ReadOutcome::Failed(e),
+            };
+            if matches!(outcome, ReadOutcome::Data(_) | ReadOutcome::Datagram(..)) {
+                conn.io.last_rx = self.now;
+                if matches!(conn.io.state, ConnState::Draining(_)) {
+                    return Some(ReadOutcome::WouldBlock); // closing: input is dropped
+                }
+            }
+            return Some(outcome);
+        }
+    }
+
+    fn write_ready(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        match conn.io.flush() {
+            Err(e) => return self.close_conn(key, CloseReason::Io(e.kind())),
+            Ok(false) => return self.reconcile(key),
+            Ok(true) => {}
+        }
+        if let ConnState::Draining(reason) = &conn.io.state {
+            let reason = reason.clone();
+            return self.finalize(key, reason);
+        }
+        if std::mem::take(&mut conn.io.want_writable) {
+            self.dispatch(key, |role, cx, p| role.on_writable(cx, p));
+        } else {
+            self.reconcile(key);
+        }
+    }
+
+    fn waker_ready(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Socket::Waker(rx) = &mut conn.io.socket else {
+            return;
+        };
+        let (posted, stop) = self.remote.drain(rx);
+        for f in posted {
+            let mut cx = Cx {
+                ops: &mut self.ops,
+                sched: &mut self.sched,
+                now: self.now,
+                origin: None,
+            };
+            f(&mut cx);
+            self.process_ops();
+        }
+        if self.run != RunState::Stopped {
+            self.broadcast(&ContextEvent::Wake);
+        }
+        if stop {
+            self.stop();
+        }
+    }
+
+    fn fire(&mut self, entry: TimerEntry) {
+        match entry {
+            TimerEntry::Timeout(key) => self.timeout_fired(key),
+            TimerEntry::Idle(key) => self.idle_check(key),
+            TimerEntry::ConnTimer(key, id) => {
+                if matches!(
+                    self.conns.get(key).map(|c| &c.io.state),
+                    Some(ConnState::Open)
+                ) {
+                    self.dispatch(key, |role, cx, p| role.on_timer(cx, p, id));
+                }
+            }
+            TimerEntry::ProtocolTimer {
+                vhost,
+                protocol,
+                id,
+            } => self.notify_protocol(vhost, protocol, &ContextEvent::Timer(id)),
+            TimerEntry::Callback(f) => {
+                let mut cx = Cx {
+                    ops: &mut self.ops,
+                    sched: &mut self.sched,
+                    now: self.now,
+                    origin: None,
+                };
+                f(&mut cx);
+            }
+            TimerEntry::ResumeListener(key) => {
+                if let Some(c) = self.conns.get_mut(key) {
+                    c.io.rx_paused = false;
+                    self.reconcile(key);
+                }
+            }
+            TimerEntry::StopGrace => self.stop_now(),
+        }
+    }
+
+    fn timeout_fired(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        conn.io.timeout = None;
+        match conn.io.state {
+            ConnState::Connecting => {
+                let e = io::Error::new(io::ErrorKind::TimedOut, "connect timed out");
+                self.connect_failed(key, e);
+            }
+            ConnState::ClosingViaProtocol(_) | ConnState::Draining(_) => {
+                self.finalize(key, CloseReason::Timeout)
+            }
+            ConnState::Open => self.dispatch(key, |role, cx, p| role.on_timeout(cx, p)),
+            _ => {}
+        }
+    }
+
+    /// Close if nothing arrived for the idle timeout, else re-arm for the
+    /// remaining time (cheaper than re-arming on every read).
+    fn idle_check(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        conn.io.idle = None;
+        let Some(limit) = self.vhosts[conn.io.vhost as usize].policy.idle_timeout else {
+            return;
+        };
+        let due = conn.io.last_rx + limit;
+        if due <= self.now {
+            log::debug!("{:?}: idle for {limit:?}, closing", Self::token_of(key));
+            self.close_conn(key, CloseReason::IdleTimeout);
+        } else {
+            conn.io.idle = Some(self.sched.insert(due, TimerEntry::Idle(key)));
+        }
+    }
+}

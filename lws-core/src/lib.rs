@@ -1,0 +1,45 @@
+//! # lws-core: the event-loop independent heart of lws
+//!
+//! This crate owns everything that is the same whatever event loop runs it:
+//! the [`Context`] with its vhosts and protocols, the connection table
+//! (addressed by generational [`Token`]s), the [`Scheduler`] of timers, write
+//! flow control and the close path.
+//!
+//! It is *sans-IO with respect to the event loop*: it performs the socket
+//! reads and writes itself, but never waits. A loop adapter (see
+//! [`EventLib`]) tells it "this token is ready" ([`Context::service_io`]) and
+//! "timers are due" ([`Context::service_timers`]); after each call the adapter
+//! drains the queued [`IoCmd`]s ([`Context::poll_io`]) and applies them to its
+//! watchers. The core never calls the loop, and user code never sees it.
+//!
+//! What this crate must not do: depend on any loop, role or TLS crate, block,
+//! spawn threads, or contain `unsafe` code.
+#![forbid(unsafe_code)]
+
+mod conn;
+mod context;
+mod cx;
+mod error;
+mod event_lib;
+mod io_cmd;
+mod out_buf;
+mod protocol;
+mod remote;
+mod role;
+mod scheduler;
+mod socket;
+mod token;
+mod vhost;
+
+pub use context::{Context, ContextBuilder, Stats};
+pub use cx::{ConnCx, Cx};
+pub use error::{Error, Result};
+pub use event_lib::{EventLib, RunLoop};
+pub use io_cmd::{Closing, IoCmd};
+pub use protocol::{ContextEvent, Origin, Protocol, downcast_protocol};
+pub use remote::Remote;
+pub use role::{CloseReason, Disposition, Role};
+pub use scheduler::{Scheduler, TimerId};
+pub use socket::{Adopt, Connect, Endpoint};
+pub use token::{Interest, Readiness, Token};
+pub use vhost::VhostBuilder;

@@ -1,0 +1,152 @@
+//! Virtual hosts: listen endpoints, named protocols and per-vhost policy.
+//!
+//! A vhost is configuration plus the protocol objects registered on it. The
+//! first protocol registered is the default: accepted connections bind to
+//! it. Listening sockets are opened by the context when it is built.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::protocol::Protocol;
+use crate::socket::Endpoint;
+
+/// Per-vhost policy applied to its connections.
+#[derive(Clone, Debug)]
+pub(crate) struct VhostPolicy {
+    pub idle_timeout: Option<Duration>,
+    pub output_limit: usize,
+    pub close_timeout: Duration,
+    pub backlog: i32,
+    pub reuse_port: bool,
+    pub accept_budget: usize,
+}
+
+impl Default for VhostPolicy {
+    fn default() -> Self {
+        VhostPolicy {
+            idle_timeout: Some(Duration::from_secs(300)),
+            output_limit: 1024 * 1024,
+            close_timeout: Duration::from_secs(5),
+            backlog: 1024,
+            reuse_port: false,
+            accept_budget: 64,
+        }
+    }
+}
+
+pub(crate) struct ProtocolSlot {
+    pub name: String,
+    pub handler: Box<dyn Protocol>,
+}
+
+pub(crate) struct Vhost {
+    pub name: String,
+    pub protocols: Vec<ProtocolSlot>,
+    pub policy: VhostPolicy,
+    /// What the listeners actually bound (port 0 resolved).
+    pub bound: Vec<Endpoint>,
+}
+
+impl Vhost {
+    pub fn protocol_index(&self, name: &str) -> Result<u16, Error> {
+        self.protocols
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i as u16)
+            .ok_or_else(|| Error::NoSuchProtocol {
+                vhost: self.name.clone(),
+                protocol: name.to_owned(),
+            })
+    }
+}
+
+/// Builder for one vhost.
+///
+/// ```
+/// # use lws_core::VhostBuilder;
+/// # use std::time::Duration;
+/// let vh = VhostBuilder::new("default")
+///     .listen("127.0.0.1:0".parse().unwrap())
+///     .idle_timeout(Some(Duration::from_secs(30)));
+/// ```
+pub struct VhostBuilder {
+    pub(crate) name: String,
+    pub(crate) listen: Vec<Endpoint>,
+    pub(crate) protocols: Vec<ProtocolSlot>,
+    pub(crate) policy: VhostPolicy,
+}
+
+impl std::fmt::Debug for VhostBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VhostBuilder")
+            .field("name", &self.name)
+            .field("listen", &self.listen)
+            .field(
+                "protocols",
+                &self.protocols.iter().map(|p| &p.name).collect::<Vec<_>>(),
+            )
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+impl VhostBuilder {
+    pub fn new(name: impl Into<String>) -> Self {
+        VhostBuilder {
+            name: name.into(),
+            listen: Vec::new(),
+            protocols: Vec::new(),
+            policy: VhostPolicy::default(),
+        }
+    }
+
+    /// Listen on `endpoint` (TCP address or Unix socket path); may be
+    /// called more than once. Port 0 picks a free port.
+    pub fn listen(mut self, endpoint: Endpoint) -> Self {
+        self.listen.push(endpoint);
+        self
+    }
+
+    /// Register a protocol by name. The first one is the default.
+    pub fn protocol(mut self, name: impl Into<String>, handler: impl Protocol) -> Self {
+        self.protocols.push(ProtocolSlot {
+            name: name.into(),
+            handler: Box::new(handler),
+        });
+        self
+    }
+
+    /// Close connections that receive nothing for this long (default 300 s;
+    /// `None` disables). A peer that sends nothing holds resources for at
+    /// most this long.
+    pub fn idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.policy.idle_timeout = t;
+        self
+    }
+
+    /// Cap on output buffered per connection (default 1 MiB); see
+    /// [`Error::OutputLimit`].
+    pub fn output_limit(mut self, bytes: usize) -> Self {
+        self.policy.output_limit = bytes;
+        self
+    }
+
+    /// How long a graceful or protocol-level close may take (default 5 s).
+    pub fn close_timeout(mut self, t: Duration) -> Self {
+        self.policy.close_timeout = t;
+        self
+    }
+
+    /// Listen backlog (default 1024).
+    pub fn backlog(mut self, n: i32) -> Self {
+        self.policy.backlog = n;
+        self
+    }
+
+    /// Set `SO_REUSEPORT` so several service threads can each listen on
+    /// the same port.
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.policy.reuse_port = on;
+        self
+    }
+}
