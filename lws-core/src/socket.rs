@@ -235,6 +235,14 @@ fn remove_stale_socket(path: &std::path::Path) {
     }
 }
 
+/// Remove the socket file of a path-bound Unix listener being closed, so
+/// the path does not linger after the vhost is gone.
+pub(crate) fn unlink_listener_path(l: &UnixListener) {
+    if let Some(path) = l.local_addr().ok().as_ref().and_then(|a| a.as_pathname()) {
+        remove_stale_socket(path);
+    }
+}
+
 /// Start a non-blocking connect. The outer error means no socket could be
 /// made; the inner result is the connect itself (`Ok(true)`: connected
 /// already, `Ok(false)`: in progress, `Err`: failed at once).

@@ -122,6 +122,9 @@ impl Context {
             self.stats.closed += 1;
         }
         let io = conn.io;
+        if let crate::socket::Socket::UnixListener(l) = &io.socket {
+            crate::socket::unlink_listener_path(l);
+        }
         match io.registered {
             Some(_) => self.io_cmds.push_back(IoCmd::Unwatch {
                 fd: io.socket.fd(),

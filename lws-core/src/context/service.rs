@@ -39,6 +39,15 @@ impl Context {
             ConnState::Listening => self.accept_ready(key),
             ConnState::Waker => self.waker_ready(key),
             ConnState::Connecting => self.finish_connect(key),
+            _ if conn.io.rx_paused && (readiness.hangup || readiness.error) => {
+                // Not reading, yet the loop keeps reporting the hang-up
+                // (level-triggered): the connection is gone, close it.
+                let reason = match conn.io.socket.take_error() {
+                    Ok(Some(e)) | Err(e) => CloseReason::Io(e.kind()),
+                    Ok(None) => CloseReason::PeerClosed,
+                };
+                self.close_conn(key, reason);
+            }
             _ => {
                 if readiness.wants_read() {
                     self.read_ready(key);

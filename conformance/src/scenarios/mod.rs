@@ -1,0 +1,10 @@
+//! The scenarios, grouped by what they exercise. Each is a plain function
+//! taking a [`Runner`](crate::Runner).
+
+pub mod adopt;
+pub mod client;
+pub mod close;
+pub mod echo;
+pub mod flow;
+pub mod timers;
+pub mod waker;
