@@ -48,6 +48,12 @@ pub(crate) struct ConnIo {
     /// What the loop currently watches, `None` before the first `Watch`.
     pub registered: Option<Interest>,
     pub want_writable: bool,
+    /// The last write or flush did not hit `WouldBlock`: a requested
+    /// writable can be delivered without asking the loop (saves two
+    /// watcher changes per request/response exchange).
+    pub maybe_writable: bool,
+    /// Queued in the context's list of writables to deliver directly.
+    pub queued_writable: bool,
     pub rx_paused: bool,
     pub out: OutBuf,
     pub out_limit: usize,
@@ -67,6 +73,8 @@ impl ConnIo {
             state,
             registered: None,
             want_writable: false,
+            maybe_writable: true,
+            queued_writable: false,
             rx_paused: false,
             out: OutBuf::default(),
             out_limit: usize::MAX,
@@ -96,7 +104,7 @@ impl ConnIo {
             ConnState::Connecting => Interest::WRITABLE,
             ConnState::Open | ConnState::ClosingViaProtocol(_) => Interest {
                 readable: !self.rx_paused,
-                writable: self.want_writable || !self.out.is_empty(),
+                writable: (self.want_writable && !self.maybe_writable) || !self.out.is_empty(),
             },
             // Keep reading while draining so a reset is noticed; input is dropped.
             ConnState::Draining(_) => Interest::BOTH,
@@ -134,6 +142,7 @@ impl ConnIo {
                 return Err(Error::Io(e));
             }
         };
+        self.maybe_writable = sent == data.len();
         if sent < data.len() {
             self.out.push(&data[sent..]);
         }
@@ -172,6 +181,7 @@ impl ConnIo {
             }
         }
         self.out.consume(sent);
+        self.maybe_writable = self.out.is_empty();
         Ok(self.out.is_empty())
     }
 

@@ -185,6 +185,7 @@ impl Context {
         self.run = RunState::Stopped;
         self.sched.clear();
         self.forced.clear();
+        self.writable_now.clear();
         if let Some(w) = self.waker.take() {
             self.finalize(w, CloseReason::ContextStopping);
         }

@@ -140,6 +140,11 @@ impl Context {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
+        let io = &mut conn.io;
+        if io.want_writable && io.maybe_writable && io.out.is_empty() && !io.queued_writable {
+            io.queued_writable = true;
+            self.writable_now.push(key);
+        }
         let want = conn.io.desired_interest();
         let (fd, token) = (conn.io.socket.fd(), Self::token_of(key));
         match conn.io.registered {

@@ -67,6 +67,9 @@ pub struct Context {
     edge_triggered: bool,
     /// Connections with input no descriptor event will announce.
     forced: Vec<ConnKey>,
+    /// Connections whose requested writable is delivered without a loop
+    /// round trip (their socket took all output last time).
+    writable_now: Vec<ConnKey>,
     stats: Stats,
     stop_grace: Duration,
     now: Instant,
@@ -144,6 +147,7 @@ impl ContextBuilder {
             announced: None,
             edge_triggered: false,
             forced: Vec::new(),
+            writable_now: Vec::new(),
             stats: Stats::default(),
             stop_grace: self.stop_grace,
             now: Instant::now(),
@@ -233,7 +237,7 @@ impl Context {
     /// Whether [`Context::service_forced`] has work that no descriptor event
     /// will announce; the loop should then not block.
     pub fn wants_forced_service(&self) -> bool {
-        !self.forced.is_empty()
+        !self.forced.is_empty() || !self.writable_now.is_empty()
     }
 
     /// A handle that wakes or stops this context from any thread.

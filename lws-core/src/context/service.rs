@@ -76,7 +76,33 @@ impl Context {
         for key in std::mem::take(&mut self.forced) {
             self.read_ready(key);
         }
+        for key in std::mem::take(&mut self.writable_now) {
+            self.writable_direct(key);
+        }
         self.process_ops();
+    }
+
+    /// Deliver a requested writable without waiting for the loop, since the
+    /// socket took everything last time. Should it now be full, the user's
+    /// one write is still accepted whole (buffered) and the next writable
+    /// waits for the loop: memory stays bounded exactly as with `POLLOUT`.
+    fn writable_direct(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        conn.io.queued_writable = false;
+        let open = matches!(
+            conn.io.state,
+            ConnState::Open | ConnState::ClosingViaProtocol(_)
+        );
+        if !open || !conn.io.want_writable {
+            return;
+        }
+        if !conn.io.out.is_empty() || !conn.io.maybe_writable {
+            return self.reconcile(key); // wait for the loop after all
+        }
+        conn.io.want_writable = false;
+        self.dispatch(key, |role, cx, p| role.on_writable(cx, p));
     }
 
     /// The loop could not watch (or re-watch) `token`'s descriptor: close
@@ -177,6 +203,7 @@ impl Context {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
+        conn.io.maybe_writable = true;
         match conn.io.flush() {
             Err(e) => return self.close_conn(key, CloseReason::Io(e.kind())),
             Ok(false) => return self.reconcile(key),

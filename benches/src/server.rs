@@ -1,0 +1,65 @@
+//! The in-process server under test: a raw echo context on a named loop,
+//! running on its own thread.
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use lws::raw::{RawEvent, RawHandler, RawProtocol};
+use lws::{ConnCx, Context, Endpoint, Remote, VhostBuilder};
+
+/// Echo written the libwebsockets way: queue, request writable, write.
+pub struct Echo;
+
+impl RawHandler for Echo {
+    type Session = Vec<u8>;
+
+    fn on_event(&mut self, cx: &mut ConnCx<'_>, queued: &mut Vec<u8>, ev: RawEvent<'_>) {
+        match ev {
+            RawEvent::Rx(data) => {
+                queued.extend_from_slice(data);
+                cx.request_writable();
+            }
+            RawEvent::Writable => {
+                let _ = cx.write(queued);
+                queued.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub remote: Remote,
+    pub thread: JoinHandle<lws::core::Stats>,
+}
+
+/// Start an echo server on `loop_name` on its own thread.
+pub fn start(loop_name: &str, idle_timeout: Option<std::time::Duration>) -> Running {
+    let loop_name = loop_name.to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let vh = VhostBuilder::new("default")
+            .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .protocol("echo", RawProtocol::new(Echo))
+            .idle_timeout(idle_timeout)
+            .backlog(4096);
+        let mut ctx = Context::builder()
+            .vhost(vh)
+            .build()
+            .expect("server context");
+        let addr = match ctx.bound_endpoints("default").expect("vhost").first() {
+            Some(Endpoint::Tcp(a)) => *a,
+            _ => panic!("no tcp listener"),
+        };
+        tx.send((addr, ctx.remote())).expect("report address");
+        lws::loops::run(&loop_name, &mut ctx).expect("server loop");
+        ctx.stats()
+    });
+    let (addr, remote) = rx.recv().expect("server started");
+    Running {
+        addr,
+        remote,
+        thread,
+    }
+}

@@ -1,0 +1,43 @@
+//! # lws: a callback-based networking library with a loop-independent core
+//!
+//! One crate to depend on; cargo features pick what is compiled in:
+//!
+//! | feature     | what                                   |
+//! |-------------|----------------------------------------|
+//! | `loop-poll` | the native epoll loop (default)        |
+//! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
+//!
+//! The core ([`Context`], vhosts, connections, timers) never depends on a
+//! loop; a loop adapter drives it. [`loops::run`] runs a context on any
+//! loop compiled in, by name.
+//!
+//! ```no_run
+//! use lws::{Context, VhostBuilder};
+//! use lws::raw::{RawEvent, RawProtocol};
+//!
+//! let echo = RawProtocol::from_fn(|cx, ev| {
+//!     if let RawEvent::Rx(data) = ev {
+//!         let _ = cx.write(data);
+//!     }
+//! });
+//! let mut ctx = Context::builder()
+//!     .vhost(VhostBuilder::new("default").listen("127.0.0.1:7681".parse()?).protocol("echo", echo))
+//!     .build()?;
+//! lws::loops::run("poll", &mut ctx)?;
+//! # Ok::<(), lws::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub use lws_core as core;
+pub use lws_core::{
+    Adopt, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx, Endpoint,
+    Error, EventLib, Protocol, Remote, Result, RunLoop, Token, VhostBuilder,
+};
+
+#[cfg(feature = "role-raw")]
+pub use lws_role_raw as raw;
+
+#[cfg(feature = "loop-poll")]
+pub use lws_loop_poll as poll;
+
+pub mod loops;

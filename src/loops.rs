@@ -1,0 +1,31 @@
+//! Pick an event loop by name at run time, among those compiled in.
+
+use lws_core::{Context, Error};
+
+/// Names of the loops compiled into this build, default first.
+pub fn names() -> &'static [&'static str] {
+    &[
+        #[cfg(feature = "loop-poll")]
+        "poll",
+    ]
+}
+
+/// Run `ctx` on the owned loop called `name` until the context stops.
+pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
+    #[allow(unused_imports)]
+    use lws_core::RunLoop;
+    match name {
+        #[cfg(feature = "loop-poll")]
+        "poll" => crate::poll::PollLoop::new()?.run(ctx),
+        other => Err(Error::Loop {
+            lib: "lws",
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no loop named {other:?} in this build (have: {})",
+                    names().join(", ")
+                ),
+            ),
+        }),
+    }
+}
