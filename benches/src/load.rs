@@ -10,12 +10,14 @@ use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+#[derive(Debug)]
 pub struct Load {
     pub conns: usize,
     pub messages: usize,
     pub size: usize,
 }
 
+#[derive(Debug)]
 pub struct Figures {
     pub messages: u64,
     pub elapsed: Duration,

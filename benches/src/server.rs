@@ -8,6 +8,7 @@ use lws::raw::{RawEvent, RawHandler, RawProtocol};
 use lws::{ConnCx, Context, Endpoint, Remote, VhostBuilder};
 
 /// Echo written the libwebsockets way: queue, request writable, write.
+#[derive(Debug)]
 pub struct Echo;
 
 impl RawHandler for Echo {
@@ -28,6 +29,7 @@ impl RawHandler for Echo {
     }
 }
 
+#[derive(Debug)]
 pub struct Running {
     pub addr: SocketAddr,
     pub remote: Remote,

@@ -110,7 +110,7 @@ pub fn other_from_callback(run: Runner<'_>) {
         assert_eq!(peer::read_n(&mut killer, 4), b"done");
         let eofs = victims
             .iter_mut()
-            .map(|v| peer::read_to_eof(v))
+            .map(peer::read_to_eof)
             .filter(|r| r.as_ref().is_ok_and(|b| b.is_empty()))
             .count();
         peer::send(&mut killer, b"still");
@@ -236,10 +236,8 @@ impl RawHandler for Flood {
                     let _ = cx.write(d);
                 }
             }
-            RawEvent::Writable if s.0 => {
-                if cx.write(&[b'z'; FLOOD_CHUNK]).is_ok() {
-                    cx.request_writable();
-                }
+            RawEvent::Writable if s.0 && cx.write(&[b'z'; FLOOD_CHUNK]).is_ok() => {
+                cx.request_writable();
             }
             RawEvent::Closed(r) => self.closed.push((s.1.clone(), r.clone())),
             _ => {}
