@@ -1,113 +1,115 @@
 //! Memory held per idle raw connection.
 //!
-//! Opens N idle client connections to an in-process lws echo server and
-//! measures the heap the *service thread* holds for them, with a counting
-//! global allocator that keeps per-thread totals (so the client side of the
-//! benchmark is not counted). Kernel socket buffers are not included.
+//! Runs an lws echo server in this process and opens N idle connections to
+//! it from a child process (this same binary in `--client` mode), so only
+//! the server's allocations are in this process. Heap in use is read from
+//! an instrumented global allocator (`stats_alloc`) before and after the
+//! connections settle. Kernel socket buffers are not included.
 //!
 //!     cargo run --release -p lws-benches --bin idle-mem-bench -- --conns 10000
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::net::TcpStream;
-use std::sync::mpsc;
+use std::alloc::System;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lws_benches::{arg, server};
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn add(n: isize) {
-    // try_with: the thread-local may be gone while a thread exits.
-    let _ = LIVE.try_with(|c| c.set(c.get() + n));
-}
-
-// SAFETY: defers every allocation to the system allocator unchanged; it only
-// counts sizes in a thread-local (const-initialised, so it never allocates).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        add(l.size() as isize);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        add(-(l.size() as isize));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        add(new as isize - l.size() as isize);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
+use lws_benches::{arg, arg_str, server};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Live heap bytes of the service thread, read on that thread.
-fn sample(remote: &lws::Remote) -> isize {
-    let (tx, rx) = mpsc::channel();
-    remote.post(move |_cx| {
-        let _ = tx.send(LIVE.with(Cell::get));
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("service thread answers")
+fn live_heap() -> isize {
+    let s = GLOBAL.stats();
+    // Growth by realloc is already counted in bytes_allocated/deallocated.
+    s.bytes_allocated as isize - s.bytes_deallocated as isize
 }
 
-/// Both ends of every connection are descriptors in this process: raise
-/// the soft limit as far as the hard one allows; returns how many
-/// connections fit.
-fn raise_fd_limit(conns: usize) -> usize {
+/// Raise the descriptor soft limit towards `want`; returns what fits.
+fn raise_fd_limit(want: usize) -> usize {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let lim = getrlimit(Resource::Nofile);
-    let want = (2 * conns + 100) as u64;
-    if lim.current.is_some_and(|c| c < want) {
-        let new = Rlimit {
-            current: Some(lim.maximum.map_or(want, |m| m.min(want))),
-            maximum: lim.maximum,
-        };
-        if let Err(e) = setrlimit(Resource::Nofile, new) {
+    let need = (want + 100) as u64;
+    if lim.current.is_some_and(|c| c < need) {
+        let current = Some(lim.maximum.map_or(need, |m| m.min(need)));
+        if let Err(e) = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current,
+                maximum: lim.maximum,
+            },
+        ) {
             eprintln!("cannot raise the descriptor limit: {e}");
         }
     }
     let have = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX) as usize;
-    let fit = have.saturating_sub(100) / 2;
-    if fit < conns {
-        eprintln!("descriptor limit {have} allows {fit} connections (asked {conns})");
-    }
-    conns.min(fit)
+    want.min(have.saturating_sub(100))
+}
+
+/// Child mode: open `n` connections, report, hold them until stdin closes.
+fn client(addr: SocketAddr, n: usize) {
+    let n = raise_fd_limit(n);
+    let conns: Vec<TcpStream> = (0..n)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    println!("connected {}", conns.len());
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
 
 fn main() {
+    if let Some(addr) = arg_str("--client") {
+        return client(
+            addr.parse().expect("--client ip:port"),
+            arg("--conns", 10_000usize),
+        );
+    }
     let conns = raise_fd_limit(arg("--conns", 10_000usize));
     let srv = server::start("poll", Some(Duration::from_secs(600)));
-    let before = sample(&srv.remote);
-    let mut clients = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        clients.push(TcpStream::connect(srv.addr).expect("connect"));
-    }
+    std::thread::sleep(Duration::from_millis(100));
+    let before = live_heap();
+    let exe = std::env::current_exe().expect("own path");
+    let mut child = Command::new(exe)
+        .args([
+            "--client",
+            &srv.addr.to_string(),
+            "--conns",
+            &conns.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn client process");
+    let mut line = String::new();
+    let out = child.stdout.take().expect("child stdout");
+    BufReader::new(out)
+        .read_line(&mut line)
+        .expect("client reports");
+    let opened: usize = line
+        .trim()
+        .trim_start_matches("connected ")
+        .parse()
+        .unwrap_or(0);
     // Settled when two samples 200 ms apart agree (all accepts done).
     let t0 = Instant::now();
-    let mut last = sample(&srv.remote);
+    let mut last = live_heap();
     let after = loop {
         std::thread::sleep(Duration::from_millis(200));
-        let now = sample(&srv.remote);
+        let now = live_heap();
         if now == last || t0.elapsed() > Duration::from_secs(30) {
             break now;
         }
         last = now;
     };
-    let per = (after - before) as f64 / conns as f64;
+    let per = (after - before) as f64 / opened.max(1) as f64;
+
     println!(
-        "idle raw connections: {conns}; service-thread heap {before} -> {after} bytes; \
+        "idle raw connections: {opened}; server heap {before} -> {after} bytes; \
          {per:.0} bytes of library state per idle connection"
     );
-    drop(clients);
+    drop(child.stdin.take());
+    let _ = child.wait();
     srv.remote.stop();
     let served = srv.thread.join().expect("server");
     println!("server accepted {} connections", served.opened);
