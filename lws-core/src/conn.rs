@@ -13,6 +13,7 @@ use crate::out_buf::OutBuf;
 use crate::role::{CloseReason, Role};
 use crate::scheduler::TimerId;
 use crate::socket::Socket;
+use crate::tls::TlsSession;
 use crate::token::Interest;
 
 /// Life cycle of a connection.
@@ -24,6 +25,9 @@ pub(crate) enum ConnState {
     Waker,
     /// Client connect in progress.
     Connecting,
+    /// TLS handshake in progress (server or client); the role has not
+    /// been opened yet.
+    TlsHandshake,
     Open,
     /// The role is running a protocol-level close handshake.
     ClosingViaProtocol(CloseReason),
@@ -39,7 +43,6 @@ pub(crate) struct Conn {
 }
 
 /// The part of a connection the role reaches through `ConnCx`.
-#[derive(Debug)]
 pub(crate) struct ConnIo {
     pub socket: Socket,
     pub vhost: u16,
@@ -62,6 +65,23 @@ pub(crate) struct ConnIo {
     pub timeout: Option<TimerId>,
     pub idle: Option<TimerId>,
     pub last_rx: Instant,
+    /// The TLS session between socket and role, if any.
+    pub tls: Option<Box<dyn TlsSession>>,
+    /// Decrypted input is waiting in the TLS session (rx was paused).
+    pub tls_pending: bool,
+    /// A client connection (errors before open are connect errors).
+    pub client: bool,
+}
+
+impl std::fmt::Debug for ConnIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnIo")
+            .field("fd", &self.socket.fd())
+            .field("state", &self.state)
+            .field("tls", &self.tls.is_some())
+            .field("pending_out", &self.out.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConnIo {
@@ -82,6 +102,9 @@ impl ConnIo {
             timeout: None,
             idle: None,
             last_rx: now,
+            tls: None,
+            tls_pending: false,
+            client: false,
         }
     }
 
@@ -102,6 +125,10 @@ impl ConnIo {
             },
             ConnState::Waker => Interest::READABLE,
             ConnState::Connecting => Interest::WRITABLE,
+            ConnState::TlsHandshake => Interest {
+                readable: true,
+                writable: !self.out.is_empty(),
+            },
             ConnState::Open | ConnState::ClosingViaProtocol(_) => Interest {
                 readable: !self.rx_paused,
                 writable: (self.want_writable && !self.maybe_writable) || !self.out.is_empty(),
@@ -123,15 +150,63 @@ impl ConnIo {
         if !self.writes_allowed() {
             return Err(Error::Closed);
         }
-        if !self.out.is_empty() {
-            let pending = self.out.len();
-            if pending.saturating_add(data.len()) > self.out_limit {
-                return Err(Error::OutputLimit {
-                    pending,
-                    attempted: data.len(),
-                    limit: self.out_limit,
-                });
+        let pending = self.out.len();
+        if pending > 0 && pending.saturating_add(data.len()) > self.out_limit {
+            return Err(Error::OutputLimit {
+                pending,
+                attempted: data.len(),
+                limit: self.out_limit,
+            });
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            if let Err(e) = tls.write_plain(data) {
+                self.close_req.get_or_insert(CloseReason::Io(e.kind()));
+                return Err(Error::Io(e));
             }
+            return self.pump_tls();
+        }
+        self.write_bytes(data)
+    }
+
+    /// Move ciphertext the TLS session produced to the socket, buffering
+    /// what it does not take. A no-op without TLS.
+    pub fn pump_tls(&mut self) -> Result<(), Error> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        if self.out.is_empty() {
+            // Straight from the session's buffer to the socket.
+            while tls.wants_write() {
+                match tls.write_tls(&mut SocketWriter(&mut self.socket)) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        while tls.wants_write() {
+            // The socket is full: keep the rest in order behind what is pending.
+            if tls.write_tls(&mut self.out).is_err() {
+                break;
+            }
+        }
+        self.maybe_writable = self.out.is_empty();
+        result.map_err(|e| {
+            self.close_req.get_or_insert(CloseReason::Io(e.kind()));
+            Error::Io(e)
+        })
+    }
+
+    /// Write plaintext-level bytes (or ciphertext) to the socket, buffering
+    /// the remainder behind anything already pending.
+    fn write_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
+        if !self.out.is_empty() {
             self.out.push(data);
             return Ok(());
         }
@@ -185,6 +260,11 @@ impl ConnIo {
         Ok(self.out.is_empty())
     }
 
+    /// The ALPN protocol negotiated by TLS, if any.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.tls.as_ref().and_then(|t| t.alpn())
+    }
+
     /// Send one datagram on an adopted UDP socket. Datagrams are never
     /// buffered: a full socket buffer drops them, as UDP would.
     pub fn send_to(&mut self, data: &[u8], to: std::net::SocketAddr) -> Result<(), Error> {
@@ -199,6 +279,27 @@ impl ConnIo {
             },
             _ => Err(Error::Unsupported("send_to")),
         }
+    }
+}
+
+/// `io::Write` over a connection's socket, for TLS sessions.
+pub(crate) struct SocketWriter<'a>(pub &'a mut Socket);
+
+impl io::Write for SocketWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `io::Read` over a connection's socket, for TLS sessions.
+pub(crate) struct SocketReader<'a>(pub &'a mut Socket);
+
+impl io::Read for SocketReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
     }
 }
 

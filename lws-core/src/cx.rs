@@ -238,6 +238,16 @@ impl<'a> ConnCx<'a> {
         self.io.out_limit = bytes;
     }
 
+    /// The ALPN protocol agreed during the TLS handshake, if any.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.io.alpn()
+    }
+
+    /// Whether this connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.io.tls.is_some()
+    }
+
     /// The peer's address, for TCP and connected UDP sockets.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.io.socket.peer_addr()

@@ -18,6 +18,12 @@ pub enum Error {
     NoProtocols(String),
     #[error("duplicate vhost name {0:?}")]
     DuplicateVhost(String),
+    #[error("vhosts sharing listener {0} must all use TLS or none")]
+    MixedTls(String),
+    #[error("vhost {0:?} serves TLS but the context has no TLS backend")]
+    NoTlsBackend(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("context has no vhosts")]
     NoVhosts,
     #[error(

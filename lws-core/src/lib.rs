@@ -28,6 +28,7 @@ mod remote;
 mod role;
 mod scheduler;
 mod socket;
+mod tls;
 mod token;
 mod vhost;
 
@@ -41,5 +42,9 @@ pub use remote::Remote;
 pub use role::{CloseReason, Disposition, Role};
 pub use scheduler::{Scheduler, TimerId};
 pub use socket::{Adopt, Connect, Endpoint};
+pub use tls::{
+    SharedTlsBackend, TlsAcceptor, TlsBackend, TlsClientSpec, TlsConnector, TlsError,
+    TlsServerSpec, TlsSession, TlsVhost,
+};
 pub use token::{Interest, Readiness, Token};
 pub use vhost::VhostBuilder;

@@ -39,6 +39,8 @@ pub enum CloseReason {
     ContextStopping,
     /// The event loop refused to watch the descriptor.
     WatchFailed(io::ErrorKind),
+    /// The TLS layer failed (bad handshake, bad record, ...).
+    Tls(String),
 }
 
 impl CloseReason {
@@ -67,6 +69,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Protocol(why) => write!(f, "protocol error: {why}"),
             CloseReason::ContextStopping => f.write_str("context stopping"),
             CloseReason::WatchFailed(k) => write!(f, "event loop refused descriptor: {k}"),
+            CloseReason::Tls(why) => write!(f, "TLS: {why}"),
         }
     }
 }

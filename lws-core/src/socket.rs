@@ -363,6 +363,7 @@ pub struct Connect {
     pub(crate) vhost: Option<String>,
     pub(crate) protocol: Option<String>,
     pub(crate) timeout: Duration,
+    pub(crate) tls: Option<String>,
 }
 
 impl Connect {
@@ -373,6 +374,7 @@ impl Connect {
             vhost: None,
             protocol: None,
             timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 
@@ -389,6 +391,12 @@ impl Connect {
     /// Give up (with a connect error of kind `TimedOut`) after `t`.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
+        self
+    }
+
+    /// Use TLS, verifying the server as `server_name` (also sent as SNI).
+    pub fn tls(mut self, server_name: impl Into<String>) -> Self {
+        self.tls = Some(server_name.into());
         self
     }
 

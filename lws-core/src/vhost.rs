@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::protocol::Protocol;
 use crate::socket::Endpoint;
+use crate::tls::TlsServerSpec;
 
 /// Per-vhost policy applied to its connections.
 #[derive(Clone, Debug)]
@@ -19,6 +20,7 @@ pub(crate) struct VhostPolicy {
     pub backlog: i32,
     pub reuse_port: bool,
     pub accept_budget: usize,
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for VhostPolicy {
@@ -30,6 +32,7 @@ impl Default for VhostPolicy {
             backlog: 1024,
             reuse_port: false,
             accept_budget: 64,
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -43,8 +46,12 @@ pub(crate) struct Vhost {
     pub name: String,
     pub protocols: Vec<ProtocolSlot>,
     pub policy: VhostPolicy,
+    pub listen: Vec<Endpoint>,
     /// What the listeners actually bound (port 0 resolved).
     pub bound: Vec<Endpoint>,
+    /// The vhost's name followed by its aliases: the host names it serves.
+    pub names: Vec<String>,
+    pub tls: Option<TlsServerSpec>,
 }
 
 impl Vhost {
@@ -71,6 +78,8 @@ impl Vhost {
 /// ```
 pub struct VhostBuilder {
     pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) tls: Option<TlsServerSpec>,
     pub(crate) listen: Vec<Endpoint>,
     pub(crate) protocols: Vec<ProtocolSlot>,
     pub(crate) policy: VhostPolicy,
@@ -94,6 +103,8 @@ impl VhostBuilder {
     pub fn new(name: impl Into<String>) -> Self {
         VhostBuilder {
             name: name.into(),
+            aliases: Vec::new(),
+            tls: None,
             listen: Vec::new(),
             protocols: Vec::new(),
             policy: VhostPolicy::default(),
@@ -104,6 +115,26 @@ impl VhostBuilder {
     /// called more than once. Port 0 picks a free port.
     pub fn listen(mut self, endpoint: Endpoint) -> Self {
         self.listen.push(endpoint);
+        self
+    }
+
+    /// Another host name this vhost answers for (TLS SNI, HTTP `Host`).
+    pub fn alias(mut self, name: impl Into<String>) -> Self {
+        self.aliases.push(name.into());
+        self
+    }
+
+    /// Serve TLS on this vhost's listeners (needs a TLS backend on the
+    /// context). Vhosts listening on the same address share one listener;
+    /// the client's SNI name picks the vhost and its certificate.
+    pub fn tls(mut self, spec: TlsServerSpec) -> Self {
+        self.tls = Some(spec);
+        self
+    }
+
+    /// How long a TLS handshake may take (default 10 s).
+    pub fn tls_handshake_timeout(mut self, t: Duration) -> Self {
+        self.policy.tls_handshake_timeout = t;
         self
     }
 

@@ -28,6 +28,12 @@ impl Context {
                     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
                 self.connect_failed(key, e);
             }
+            ConnState::TlsHandshake if conn.io.client => {
+                let e =
+                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
+                self.connect_failed(key, e);
+            }
+            ConnState::TlsHandshake => self.finalize(key, reason),
             ConnState::Draining(_) | ConnState::ClosingViaProtocol(_) if !reason.is_graceful() => {
                 self.finalize(key, reason)
             }
@@ -64,6 +70,12 @@ impl Context {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
+        if reason != CloseReason::PeerClosed
+            && let Some(tls) = conn.io.tls.as_mut()
+        {
+            tls.send_close_notify();
+            let _ = conn.io.pump_tls();
+        }
         if conn.io.out.is_empty() || reason == CloseReason::PeerClosed && conn.io.flush().is_err() {
             return self.finalize(key, reason);
         }

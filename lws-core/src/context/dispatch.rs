@@ -141,6 +141,10 @@ impl Context {
             return;
         };
         let io = &mut conn.io;
+        if io.tls_pending && !io.rx_paused {
+            io.tls_pending = false; // tls_deliver_plain sets it again if needed
+            self.forced.push(key);
+        }
         if io.want_writable && io.maybe_writable && io.out.is_empty() && !io.queued_writable {
             io.queued_writable = true;
             self.writable_now.push(key);

@@ -10,8 +10,10 @@
 
 mod close;
 mod dispatch;
+mod listen;
 mod open;
 mod service;
+mod tls;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -26,7 +28,8 @@ use crate::protocol::{Protocol, downcast_protocol};
 use crate::remote::Remote;
 use crate::role::{Disposition, Role};
 use crate::scheduler::Scheduler;
-use crate::socket::{self, Endpoint, ListenOpts, Socket};
+use crate::socket::{Endpoint, Socket};
+use crate::tls::{SharedTlsBackend, TlsClientSpec, TlsConnector};
 use crate::token::{ConnKey, Token};
 use crate::vhost::{Vhost, VhostBuilder};
 
@@ -73,6 +76,11 @@ pub struct Context {
     stats: Stats,
     stop_grace: Duration,
     now: Instant,
+    listeners: Vec<listen::Listener>,
+    tls_backend: Option<SharedTlsBackend>,
+    tls_client: TlsClientSpec,
+    /// Built on first use from `tls_backend` and `tls_client`.
+    connector: Option<Box<dyn TlsConnector>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -89,17 +97,30 @@ impl std::fmt::Debug for Context {
 }
 
 /// Builder for a [`Context`].
-#[derive(Debug)]
 pub struct ContextBuilder {
     vhosts: Vec<VhostBuilder>,
+    tls_backend: Option<SharedTlsBackend>,
+    tls_client: TlsClientSpec,
     rx_buffer: usize,
     stop_grace: Duration,
+}
+
+impl std::fmt::Debug for ContextBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextBuilder")
+            .field("vhosts", &self.vhosts)
+            .field("tls_backend", &self.tls_backend.as_ref().map(|b| b.name()))
+            .field("rx_buffer", &self.rx_buffer)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ContextBuilder {
     fn default() -> Self {
         ContextBuilder {
             vhosts: Vec::new(),
+            tls_backend: None,
+            tls_client: TlsClientSpec::default(),
             rx_buffer: 32 * 1024,
             stop_grace: Duration::from_secs(3),
         }
@@ -117,6 +138,19 @@ impl ContextBuilder {
     /// single read delivers. It is shared by all connections of the thread.
     pub fn rx_buffer_size(mut self, bytes: usize) -> Self {
         self.rx_buffer = bytes.max(512);
+        self
+    }
+
+    /// The TLS library serving `tls` vhosts and TLS client connections.
+    pub fn tls_backend(mut self, backend: SharedTlsBackend) -> Self {
+        self.tls_backend = Some(backend);
+        self
+    }
+
+    /// CA roots, client certificate and ALPN for TLS client connections
+    /// (default: the backend's system roots, no client certificate).
+    pub fn tls_client(mut self, spec: TlsClientSpec) -> Self {
+        self.tls_client = spec;
         self
     }
 
@@ -151,10 +185,15 @@ impl ContextBuilder {
             stats: Stats::default(),
             stop_grace: self.stop_grace,
             now: Instant::now(),
+            listeners: Vec::new(),
+            tls_backend: self.tls_backend,
+            tls_client: self.tls_client,
+            connector: None,
         };
         for vb in self.vhosts {
             ctx.add_vhost(vb)?;
         }
+        ctx.bind_listeners()?;
         let io = ConnIo::new(Socket::Waker(waker_rx), 0, 0, ConnState::Waker, ctx.now);
         let key = ctx.conns.insert(Conn {
             role: Box::new(Inert),
@@ -169,45 +208,6 @@ impl ContextBuilder {
 impl Context {
     pub fn builder() -> ContextBuilder {
         ContextBuilder::default()
-    }
-
-    fn add_vhost(&mut self, vb: VhostBuilder) -> Result<()> {
-        if self.vhosts.iter().any(|v| v.name == vb.name) {
-            return Err(Error::DuplicateVhost(vb.name));
-        }
-        if vb.protocols.is_empty() {
-            return Err(Error::NoProtocols(vb.name));
-        }
-        let index = self.vhosts.len() as u16;
-        let opts = ListenOpts {
-            backlog: vb.policy.backlog,
-            reuse_port: vb.policy.reuse_port,
-        };
-        let mut bound = Vec::new();
-        let mut listeners = Vec::new();
-        for ep in &vb.listen {
-            let sock = socket::listen(ep, opts).map_err(|source| Error::Listen {
-                endpoint: ep.to_string(),
-                source,
-            })?;
-            bound.extend(socket::local_endpoint(&sock));
-            listeners.push(sock);
-        }
-        self.vhosts.push(Vhost {
-            name: vb.name,
-            protocols: vb.protocols,
-            policy: vb.policy,
-            bound,
-        });
-        for sock in listeners {
-            let io = ConnIo::new(sock, index, 0, ConnState::Listening, self.now);
-            let key = self.conns.insert(Conn {
-                role: Box::new(Inert),
-                io,
-            });
-            self.reconcile(key);
-        }
-        Ok(())
     }
 
     /// Tell the context its loop reports readiness edge-triggered (mio):

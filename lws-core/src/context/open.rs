@@ -1,4 +1,5 @@
-//! How connections come to exist: accepted, adopted, or opened as clients.
+//! How connections come to exist: accepted, adopted, or opened as clients,
+//! with a TLS handshake first where the listener or the connect asks for it.
 
 use std::io;
 use std::time::Duration;
@@ -9,10 +10,20 @@ use crate::cx::TimerEntry;
 use crate::error::{Error, Result};
 use crate::protocol::Origin;
 use crate::socket::{self, Adopt, Connect, Socket};
+use crate::tls::TlsSession;
 use crate::token::{ConnKey, Token};
 
 /// How long a listener that ran out of descriptors stays paused.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Where a new connection is bound and how it starts.
+pub(super) struct NewConn {
+    pub vhost: u16,
+    pub protocol: u16,
+    pub origin: Origin,
+    pub state: ConnState,
+    pub tls: Option<Box<dyn TlsSession>>,
+}
 
 impl Context {
     /// Adopt a descriptor the application opened or accepted itself. The
@@ -22,16 +33,18 @@ impl Context {
         if self.run != RunState::Running {
             return Err(Error::Stopping);
         }
+        self.now = std::time::Instant::now();
         let vhost = self.vhost_index(adopt.vhost.as_deref())?;
         let protocol = self.protocol_index(vhost, adopt.protocol.as_deref())?;
         adopt.prepare().map_err(Error::Adopt)?;
-        let key = self.open_conn(
-            adopt.socket,
+        let new = NewConn {
             vhost,
             protocol,
-            Origin::Adopted,
-            ConnState::Open,
-        );
+            origin: Origin::Adopted,
+            state: ConnState::Open,
+            tls: None,
+        };
+        let key = self.open_conn(adopt.socket, new);
         if !adopt.preload.is_empty() {
             let data = adopt.preload;
             if self
@@ -47,7 +60,8 @@ impl Context {
     }
 
     /// Open a client connection. The returned token identifies it; a failure
-    /// to connect is delivered to its role as a connect error.
+    /// to connect (refused, timed out, TLS) is delivered to its role as a
+    /// connect error.
     pub fn connect(&mut self, connect: Connect) -> Result<Token> {
         self.now = std::time::Instant::now();
         let t = self.connect_from(connect, None);
@@ -67,12 +81,26 @@ impl Context {
                 (v, self.protocol_index(v, c.protocol.as_deref())?)
             }
         };
+        let tls = match &c.tls {
+            Some(name) => Some(self.connector()?.connect(name)?),
+            None => None,
+        };
         let (sock, result) = socket::start_connect(&c.endpoint)?;
-        let state = match result {
-            Ok(true) => ConnState::Open,
+        let state = match (&result, tls.is_some()) {
+            (Ok(true), true) => ConnState::TlsHandshake,
+            (Ok(true), false) => ConnState::Open,
             _ => ConnState::Connecting,
         };
-        let key = self.open_conn(sock, vhost, protocol, Origin::Client, state);
+        let key = self.open_conn(
+            sock,
+            NewConn {
+                vhost,
+                protocol,
+                origin: Origin::Client,
+                state,
+                tls,
+            },
+        );
         if let Err(e) = result {
             self.connect_failed(key, e);
         } else if let Some(conn) = self.conns.get_mut(key)
@@ -84,36 +112,71 @@ impl Context {
         Ok(Self::token_of(key))
     }
 
-    /// Create the slot, the role and the watcher; an `Open` connection gets
-    /// its idle timer and open event.
-    fn open_conn(
-        &mut self,
-        socket: Socket,
-        vhost: u16,
-        protocol: u16,
-        origin: Origin,
-        state: ConnState,
-    ) -> ConnKey {
-        let v = &mut self.vhosts[vhost as usize];
-        let role = v.protocols[protocol as usize].handler.new_role(origin);
-        let mut io = ConnIo::new(socket, vhost, protocol, state, self.now);
+    /// The client TLS connector, built on first use.
+    fn connector(&mut self) -> Result<&dyn crate::tls::TlsConnector> {
+        if self.connector.is_none() {
+            let backend = self
+                .tls_backend
+                .as_ref()
+                .ok_or_else(|| Error::NoTlsBackend("client".into()))?;
+            self.connector = Some(backend.connector(&self.tls_client)?);
+        }
+        match &self.connector {
+            Some(c) => Ok(&**c),
+            None => Err(Error::NoTlsBackend("client".into())),
+        }
+    }
+
+    /// Create the slot, the role and the watcher. An `Open` connection gets
+    /// its idle timer and open event; a TLS one starts its handshake.
+    pub(super) fn open_conn(&mut self, socket: Socket, new: NewConn) -> ConnKey {
+        let client = matches!(new.origin, Origin::Client);
+        let v = &mut self.vhosts[new.vhost as usize];
+        let role = v.protocols[new.protocol as usize]
+            .handler
+            .new_role(new.origin);
+        let handshake_timeout = v.policy.tls_handshake_timeout;
+        let mut io = ConnIo::new(socket, new.vhost, new.protocol, new.state, self.now);
         io.out_limit = v.policy.output_limit;
+        io.tls = new.tls;
+        io.client = client;
         let key = self.conns.insert(Conn { role, io });
         self.stats.opened += 1;
         self.stats.connections += 1;
-        self.reconcile(key);
-        if self
-            .conns
-            .get(key)
-            .is_some_and(|c| c.io.state == ConnState::Open)
-        {
-            self.established(key);
+        match self.conns.get(key).map(|c| c.io.state.clone()) {
+            Some(ConnState::Open) => {
+                self.reconcile(key);
+                self.established(key);
+            }
+            Some(ConnState::TlsHandshake) => self.start_handshake(key, handshake_timeout),
+            _ => self.reconcile(key),
         }
         key
     }
 
+    /// Arm the handshake timeout and send what the session has (a client's
+    /// ClientHello).
+    fn start_handshake(&mut self, key: ConnKey, timeout: Duration) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        conn.io.state = ConnState::TlsHandshake;
+        if let Some(t) = conn.io.timeout.take() {
+            self.sched.cancel(t);
+        }
+        conn.io.timeout = Some(
+            self.sched
+                .insert(self.now + timeout, TimerEntry::Timeout(key)),
+        );
+        if conn.io.pump_tls().is_err() || conn.io.flush().is_err() {
+            let e = io::Error::new(io::ErrorKind::BrokenPipe, "TLS handshake send failed");
+            return self.tls_failed(key, e.to_string());
+        }
+        self.reconcile(key);
+    }
+
     /// The connection became usable: arm its idle timer, tell its role.
-    fn established(&mut self, key: ConnKey) {
+    pub(super) fn established(&mut self, key: ConnKey) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -125,10 +188,8 @@ impl Context {
     }
 
     pub(super) fn accept_ready(&mut self, key: ConnKey) {
-        let Some(conn) = self.conns.get(key) else {
-            return;
-        };
-        let vhost = conn.io.vhost;
+        let Some(l) = self.listener(key) else { return };
+        let vhost = l.vhosts[0];
         let budget = self.vhosts[vhost as usize].policy.accept_budget;
         for _ in 0..budget {
             let Some(conn) = self.conns.get(key) else {
@@ -136,31 +197,45 @@ impl Context {
             };
             match conn.io.socket.accept() {
                 Ok(sock) => {
-                    self.open_conn(sock, vhost, 0, Origin::Accepted, ConnState::Open);
+                    let tls = self
+                        .listener(key)
+                        .and_then(|l| l.acceptor.as_ref())
+                        .map(|a| a.accept());
+                    let state = if tls.is_some() {
+                        ConnState::TlsHandshake
+                    } else {
+                        ConnState::Open
+                    };
+                    let new = NewConn {
+                        vhost,
+                        protocol: 0,
+                        origin: Origin::Accepted,
+                        state,
+                        tls,
+                    };
+                    self.open_conn(sock, new);
                     self.process_ops();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if is_transient_accept_error(&e) => continue,
-                Err(e) => {
-                    // Out of descriptors or memory: a level-triggered loop
-                    // would spin on the pending connection, so pause.
-                    log::warn!(
-                        "accept on {:?}: {e}; pausing {ACCEPT_BACKOFF:?}",
-                        conn.io.socket
-                    );
-                    if let Some(c) = self.conns.get_mut(key) {
-                        c.io.rx_paused = true;
-                    }
-                    let at = self.now + ACCEPT_BACKOFF;
-                    self.sched.insert(at, TimerEntry::ResumeListener(key));
-                    self.reconcile(key);
-                    return;
-                }
+                Err(e) => return self.pause_listener(key, e),
             }
         }
         if self.edge_triggered {
             self.forced.push(key);
         }
+    }
+
+    /// Out of descriptors or memory: a level-triggered loop would spin on
+    /// the pending connection, so stop accepting for a moment.
+    fn pause_listener(&mut self, key: ConnKey, e: io::Error) {
+        log::warn!("accept: {e}; pausing the listener for {ACCEPT_BACKOFF:?}");
+        if let Some(c) = self.conns.get_mut(key) {
+            c.io.rx_paused = true;
+        }
+        self.sched
+            .insert(self.now + ACCEPT_BACKOFF, TimerEntry::ResumeListener(key));
+        self.reconcile(key);
     }
 
     pub(super) fn finish_connect(&mut self, key: ConnKey) {
@@ -176,6 +251,12 @@ impl Context {
         }
         if let Some(t) = conn.io.timeout.take() {
             self.sched.cancel(t);
+        }
+        if conn.io.tls.is_some() {
+            let timeout = self.vhosts[conn.io.vhost as usize]
+                .policy
+                .tls_handshake_timeout;
+            return self.start_handshake(key, timeout);
         }
         conn.io.state = ConnState::Open;
         self.reconcile(key);

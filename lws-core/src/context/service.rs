@@ -50,7 +50,10 @@ impl Context {
             }
             _ => {
                 if readiness.wants_read() {
-                    self.read_ready(key);
+                    match conn.io.tls.is_some() {
+                        true => self.tls_read_ready(key),
+                        false => self.read_ready(key),
+                    }
                 }
                 if readiness.writable || readiness.error {
                     self.write_ready(key);
@@ -74,7 +77,16 @@ impl Context {
     pub fn service_forced(&mut self) {
         self.now = Instant::now();
         for key in std::mem::take(&mut self.forced) {
-            self.read_ready(key);
+            match self.conns.get(key).map(|c| c.io.tls.is_some()) {
+                Some(true) => {
+                    self.tls_deliver_plain(key);
+                    if self.edge_triggered {
+                        self.tls_read_ready(key);
+                    }
+                }
+                Some(false) => self.read_ready(key),
+                None => {}
+            }
         }
         for key in std::mem::take(&mut self.writable_now) {
             self.writable_direct(key);
@@ -292,6 +304,7 @@ impl Context {
                 let e = io::Error::new(io::ErrorKind::TimedOut, "connect timed out");
                 self.connect_failed(key, e);
             }
+            ConnState::TlsHandshake => self.tls_failed(key, "handshake timed out".into()),
             ConnState::ClosingViaProtocol(_) | ConnState::Draining(_) => {
                 self.finalize(key, CloseReason::Timeout)
             }
