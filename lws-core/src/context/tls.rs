@@ -100,10 +100,7 @@ impl Context {
     /// Hand decrypted input to the role until none is left or it pauses.
     pub(super) fn tls_deliver_plain(&mut self, key: ConnKey) {
         let mut buf = std::mem::take(&mut self.rx_buf);
-        loop {
-            let Some(conn) = self.conns.get_mut(key) else {
-                break;
-            };
+        while let Some(conn) = self.conns.get_mut(key) {
             let open = matches!(
                 conn.io.state,
                 ConnState::Open | ConnState::ClosingViaProtocol(_)
