@@ -5,6 +5,7 @@
 //! | feature     | what                                   |
 //! |-------------|----------------------------------------|
 //! | `loop-poll` | the native epoll loop (default)        |
+//! | `loop-mio`  | mio, owned or attached to a host's `Poll` |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
@@ -39,5 +40,8 @@ pub use lws_role_raw as raw;
 
 #[cfg(feature = "loop-poll")]
 pub use lws_loop_poll as poll;
+
+#[cfg(feature = "loop-mio")]
+pub use lws_loop_mio as mio;
 
 pub mod loops;

@@ -7,6 +7,8 @@ pub fn names() -> &'static [&'static str] {
     &[
         #[cfg(feature = "loop-poll")]
         "poll",
+        #[cfg(feature = "loop-mio")]
+        "mio",
     ]
 }
 
@@ -17,6 +19,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
     match name {
         #[cfg(feature = "loop-poll")]
         "poll" => crate::poll::PollLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-mio")]
+        "mio" => crate::mio::MioLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

@@ -77,6 +77,13 @@ impl Context {
     pub fn service_forced(&mut self) {
         self.now = Instant::now();
         for key in std::mem::take(&mut self.forced) {
+            let Some(conn) = self.conns.get(key) else {
+                continue;
+            };
+            if conn.io.state == ConnState::Listening {
+                self.accept_ready(key); // budget ran out on an edge-triggered loop
+                continue;
+            }
             match self.conns.get(key).map(|c| c.io.tls.is_some()) {
                 Some(true) => {
                     self.tls_deliver_plain(key);
