@@ -6,6 +6,7 @@
 //! |-------------|----------------------------------------|
 //! | `loop-poll` | the native epoll loop (default)        |
 //! | `loop-mio`  | mio, owned or attached to a host's `Poll` |
+//! | `loop-polling` | the `polling` crate, owned or on a host's `Poller` |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
@@ -43,5 +44,8 @@ pub use lws_loop_poll as poll;
 
 #[cfg(feature = "loop-mio")]
 pub use lws_loop_mio as mio;
+
+#[cfg(feature = "loop-polling")]
+pub use lws_loop_polling as polling;
 
 pub mod loops;

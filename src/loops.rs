@@ -9,6 +9,8 @@ pub fn names() -> &'static [&'static str] {
         "poll",
         #[cfg(feature = "loop-mio")]
         "mio",
+        #[cfg(feature = "loop-polling")]
+        "polling",
     ]
 }
 
@@ -21,6 +23,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "poll" => crate::poll::PollLoop::new()?.run(ctx),
         #[cfg(feature = "loop-mio")]
         "mio" => crate::mio::MioLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-polling")]
+        "polling" => crate::polling::PollingLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(
