@@ -7,6 +7,7 @@
 //! | `loop-poll` | the native epoll loop (default)        |
 //! | `loop-mio`  | mio, owned or attached to a host's `Poll` |
 //! | `loop-polling` | the `polling` crate, owned or on a host's `Poller` |
+//! | `loop-calloop` | calloop: the context as an `EventSource` |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
@@ -47,5 +48,8 @@ pub use lws_loop_mio as mio;
 
 #[cfg(feature = "loop-polling")]
 pub use lws_loop_polling as polling;
+
+#[cfg(feature = "loop-calloop")]
+pub use lws_loop_calloop as calloop;
 
 pub mod loops;

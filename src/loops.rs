@@ -11,6 +11,8 @@ pub fn names() -> &'static [&'static str] {
         "mio",
         #[cfg(feature = "loop-polling")]
         "polling",
+        #[cfg(feature = "loop-calloop")]
+        "calloop",
     ]
 }
 
@@ -25,6 +27,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "mio" => crate::mio::MioLoop::new()?.run(ctx),
         #[cfg(feature = "loop-polling")]
         "polling" => crate::polling::PollingLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-calloop")]
+        "calloop" => crate::calloop::CalloopLoop::new().run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

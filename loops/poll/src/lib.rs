@@ -13,13 +13,17 @@
 //! `epoll_pwait2` (nanosecond resolution) where the kernel has it.
 //!
 //! Modes: **owned** ([`PollLoop::run`] drives the context until it stops)
-//! and **embedded** ([`PollLoop::turn`] runs one iteration, and the epoll
-//! descriptor ([`AsFd`]) can be watched by a host's own poll loop, which
-//! calls `turn` with a zero wait when it becomes readable).
+//! and **embedded** ([`PollLoop::embedded`]): the loop's timer is a timerfd
+//! inside the epoll set, so the single epoll descriptor ([`AsFd`]) becomes
+//! readable whenever anything (I/O or a timer) is due. A host loop watches
+//! that one descriptor and calls [`PollLoop::turn`] with a zero wait when it
+//! is readable; this is how loops that mint their own per-source tokens
+//! (calloop) nest the library.
 //!
 //! This crate must not keep any per-connection state: the core owns it.
 
 mod ffi;
+mod timerfd;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
@@ -36,7 +40,13 @@ pub struct PollLoop {
     epoll: OwnedFd,
     events: Vec<epoll::Event>,
     deadline: Option<Instant>,
+    /// Embedded mode: the timer as a descriptor in the epoll set.
+    timerfd: Option<OwnedFd>,
 }
+
+/// Epoll user data of the embedded timerfd; never a connection token
+/// (slot index 2^32-1 is never allocated).
+const TIMER_DATA: u64 = u64::MAX;
 
 impl PollLoop {
     pub fn new() -> Result<Self, Error> {
@@ -48,7 +58,24 @@ impl PollLoop {
             epoll,
             events: Vec::with_capacity(EVENTS_PER_WAIT),
             deadline: None,
+            timerfd: None,
         })
+    }
+
+    /// A loop whose timer is a timerfd in the epoll set, so its descriptor
+    /// alone tells a host loop when [`PollLoop::turn`] has work.
+    pub fn embedded() -> Result<Self, Error> {
+        let mut me = Self::new()?;
+        let tfd = timerfd::create().map_err(|e| Error::Loop {
+            lib: "poll",
+            source: e,
+        })?;
+        timerfd::add_to(&me.epoll, &tfd, TIMER_DATA).map_err(|e| Error::Loop {
+            lib: "poll",
+            source: e,
+        })?;
+        me.timerfd = Some(tfd);
+        Ok(me)
     }
 
     /// One iteration: apply queued commands, wait at most `max_wait` (or
@@ -72,6 +99,12 @@ impl PollLoop {
         }
         for ev in &self.events {
             let (flags, data) = (ev.flags, ev.data.u64());
+            if data == TIMER_DATA {
+                if let Some(t) = &self.timerfd {
+                    timerfd::clear(t);
+                }
+                continue;
+            }
             ctx.service_io(Token::from_raw(data), readiness(flags));
         }
         if self.deadline.is_some_and(|d| d <= Instant::now()) {
@@ -81,6 +114,13 @@ impl PollLoop {
             ctx.service_forced();
         }
         self.sync(ctx);
+        if let Some(t) = &self.timerfd
+            && ctx.wants_forced_service()
+        {
+            // Embedded: the host only sees our descriptor, so make it
+            // readable again at once for the work still pending.
+            let _ = timerfd::arm(t, Some(Duration::ZERO));
+        }
         Ok(())
     }
 
@@ -154,6 +194,12 @@ impl EventLib for PollLoop {
 
     fn set_timer(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+        if let Some(t) = &self.timerfd {
+            let after = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if let Err(e) = timerfd::arm(t, after) {
+                log::error!("poll: cannot arm timerfd: {e}");
+            }
+        }
     }
 }
 
