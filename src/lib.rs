@@ -8,6 +8,7 @@
 //! | `loop-mio`  | mio, owned or attached to a host's `Poll` |
 //! | `loop-polling` | the `polling` crate, owned or on a host's `Poller` |
 //! | `loop-calloop` | calloop: the context as an `EventSource` |
+//! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
@@ -51,5 +52,8 @@ pub use lws_loop_polling as polling;
 
 #[cfg(feature = "loop-calloop")]
 pub use lws_loop_calloop as calloop;
+
+#[cfg(feature = "loop-glib")]
+pub use lws_loop_glib as glib;
 
 pub mod loops;

@@ -13,6 +13,8 @@ pub fn names() -> &'static [&'static str] {
         "polling",
         #[cfg(feature = "loop-calloop")]
         "calloop",
+        #[cfg(feature = "loop-glib")]
+        "glib",
     ]
 }
 
@@ -29,6 +31,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "polling" => crate::polling::PollingLoop::new()?.run(ctx),
         #[cfg(feature = "loop-calloop")]
         "calloop" => crate::calloop::CalloopLoop::new().run(ctx),
+        #[cfg(feature = "loop-glib")]
+        "glib" => crate::glib::GlibLoop::new().run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(
