@@ -10,6 +10,7 @@
 //! | `loop-calloop` | calloop: the context as an `EventSource` |
 //! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
+//! | `role-http1` | HTTP/1.1 server: requests, bodies, static files (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
 //! loop; a loop adapter drives it. [`loops::run`] runs a context on any
@@ -40,6 +41,9 @@ pub use lws_core::{
 
 #[cfg(feature = "role-raw")]
 pub use lws_role_raw as raw;
+
+#[cfg(feature = "role-http1")]
+pub use lws_role_http1 as http1;
 
 #[cfg(feature = "loop-poll")]
 pub use lws_loop_poll as poll;

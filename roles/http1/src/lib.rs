@@ -1,4 +1,39 @@
-//! HTTP/1.1 role for lws: server and client.
+//! # lws-role-http1: HTTP/1.1 for lws
+//!
+//! A sans-IO HTTP/1.1 server role: strict request parsing (RFC 9112, as
+//! strict as nginx about framing), keep-alive and pipelining, chunked
+//! bodies both ways, `Expect: 100-continue`, request bodies streamed to the
+//! handler, static files from mounts (ranges, validators, index files), and
+//! a response API that always frames correctly.
+//!
+//! ```no_run
+//! use lws_core::{Context, VhostBuilder};
+//! use lws_role_http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
+//!
+//! struct Hello;
+//! impl HttpHandler for Hello {
+//!     type Session = ();
+//!     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
+//!         if let HttpEvent::BodyEnd = ev {
+//!             let _ = cx.respond(200, &[("Content-Type", "text/plain")], b"hello\n");
+//!         }
+//!     }
+//! }
+//! let ctx = Context::builder()
+//!     .vhost(VhostBuilder::new("default").listen("127.0.0.1:8080".parse().unwrap())
+//!         .protocol("http", HttpProtocol::new(Hello)))
+//!     .build();
+//! ```
+//!
+//! Parsers live in [`parse`] (pure, fuzzed); this crate never touches a
+//! socket: the core does the I/O.
 #![forbid(unsafe_code)]
 
 pub mod parse;
+pub mod server;
+
+pub use server::config::{Mount, ServerConfig};
+pub use server::exchange::{HttpCx, HttpError};
+pub use server::protocol::{HttpEvent, HttpHandler, HttpProtocol, NotFound};
+pub use server::request::Request;
+pub use server::role::UpgradeRequest;

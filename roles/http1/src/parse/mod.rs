@@ -5,6 +5,7 @@
 pub mod chunked;
 pub mod error;
 pub mod fields;
+pub mod range;
 pub mod request;
 pub mod response;
 

@@ -1,0 +1,72 @@
+//! HTTP/1.1 server: serves a directory (the main demo) and answers
+//! `POST /upload` with the size of the body it streamed in.
+//!
+//!     cargo run --example http-server -- --port 7681 --dir examples/www
+//!     curl http://127.0.0.1:7681/
+
+mod common;
+
+use lws::http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount};
+use lws::{Context, VhostBuilder};
+
+/// Handles what the file mount does not: uploads, and 404 for the rest.
+struct Upload;
+
+impl HttpHandler for Upload {
+    /// Bytes of the current request body.
+    type Session = u64;
+
+    fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, received: &mut u64, ev: HttpEvent<'_>) {
+        match ev {
+            HttpEvent::Request(_) => *received = 0,
+            HttpEvent::Body(data) => *received += data.len() as u64,
+            HttpEvent::BodyEnd => {
+                let is_upload = cx
+                    .request()
+                    .is_some_and(|r| r.method() == "POST" && r.path() == "/upload");
+                let result = if is_upload {
+                    cx.respond(
+                        200,
+                        &[("Content-Type", "text/plain")],
+                        format!("received {received} bytes\n").as_bytes(),
+                    )
+                } else {
+                    cx.respond(404, &[("Content-Type", "text/plain")], b"404 Not Found\n")
+                };
+                if let Err(e) = result {
+                    log::warn!("response failed: {e}");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn main() {
+    common::init_logging();
+    let cli = common::Cli::server("http-server", "serve a directory over HTTP/1.1", 7681)
+        .opt("--dir", "DIR", "directory to serve")
+        .default(
+            "--dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/www"),
+        )
+        .parse();
+    let dir = cli.get("--dir").unwrap_or(".").to_owned();
+    let http = HttpProtocol::new(Upload)
+        .mount(Mount::dir("/", &dir))
+        .unwrap_or_else(|e| common::die("--dir", e));
+    let vhost = VhostBuilder::new("default")
+        .listen(cli.listen())
+        .protocol("http", http);
+    let mut ctx = Context::builder()
+        .vhost(vhost)
+        .build()
+        .unwrap_or_else(|e| common::die("startup", e));
+    common::stop_on_signals(ctx.remote());
+    for ep in ctx.bound_endpoints("default").unwrap_or_default() {
+        common::announce("http", ep);
+    }
+    if let Err(e) = lws::loops::run(cli.loop_name(), &mut ctx) {
+        common::die("event loop", e);
+    }
+}

@@ -1,0 +1,64 @@
+//! Server policy: parser limits, body limit, timeouts and static mounts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::parse::Limits;
+
+/// A URL prefix served from a directory by the role itself.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// URL prefix, starting and ending with `/` (e.g. `/` or `/static/`).
+    pub prefix: String,
+    pub dir: PathBuf,
+    /// File served for a directory (default `index.html`).
+    pub index: String,
+}
+
+impl Mount {
+    pub fn dir(prefix: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        let mut prefix = prefix.into();
+        if !prefix.starts_with('/') {
+            prefix.insert(0, '/');
+        }
+        if !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        Mount {
+            prefix,
+            dir: dir.into(),
+            index: "index.html".into(),
+        }
+    }
+}
+
+/// Configuration of an HTTP/1 server protocol.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub limits: Limits,
+    /// Largest accepted request body (413 above it).
+    pub max_body: u64,
+    /// A request head must arrive within this (408, then close).
+    pub header_timeout: Duration,
+    /// Longest pause while a request body is arriving.
+    pub body_timeout: Duration,
+    /// How long an idle keep-alive connection waits for the next request.
+    pub keepalive_timeout: Duration,
+    /// Most bytes of pipelined requests buffered while a response is pending.
+    pub max_pipeline: usize,
+    pub mounts: Vec<Mount>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            max_body: 16 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(5),
+            max_pipeline: 64 * 1024,
+            mounts: Vec::new(),
+        }
+    }
+}

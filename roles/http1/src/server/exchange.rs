@@ -1,0 +1,305 @@
+//! One request/response exchange, and the handle ([`HttpCx`]) a handler
+//! responds through. The exchange enforces the response rules: exactly one
+//! response per request, framing chosen and written by the library,
+//! `Content-Length` honoured exactly, and `Connection: close` whenever the
+//! connection cannot be reused (client asked, HTTP/1.0 without keep-alive,
+//! request body not fully read, or a close-delimited body).
+
+use lws_core::{CloseReason, ConnCx};
+
+use crate::parse::response::{ResponseFraming, write_head};
+use crate::parse::{ChunkedDecoder, Version, encode_chunk_header};
+use crate::server::files::FileSend;
+use crate::server::request::Request;
+
+/// Where the request body stands.
+#[derive(Debug)]
+pub(crate) enum BodyState {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    Done,
+}
+
+/// Where the response stands.
+#[derive(Debug)]
+pub(crate) enum RespState {
+    NotStarted,
+    Streaming {
+        chunked: bool,
+        remaining: Option<u64>,
+    },
+    File(FileSend),
+    Done,
+}
+
+/// One request and where its exchange stands.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub request: Request,
+    pub st: ExState,
+}
+
+/// The mutable part of an exchange (split from the request so a handler
+/// can read the request while responding).
+#[derive(Debug)]
+pub(crate) struct ExState {
+    pub body: BodyState,
+    pub resp: RespState,
+    /// The connection closes once this response is sent.
+    pub close_after: bool,
+    /// Set by the handler: switch this connection to another protocol.
+    pub upgrade: Option<String>,
+}
+
+impl ExState {
+    pub fn body_done(&self) -> bool {
+        matches!(self.body, BodyState::Done)
+    }
+
+    pub fn resp_done(&self) -> bool {
+        matches!(self.resp, RespState::Done)
+    }
+
+    /// Decide persistence and write the head (and `extra_body`, sent in the
+    /// same write). Returns the framing used.
+    pub fn write_head(
+        &mut self,
+        req: &Request,
+        conn: &mut ConnCx<'_>,
+        status: u16,
+        headers: &[(&str, &str)],
+        length: Option<u64>,
+        extra_body: &[u8],
+    ) -> Result<ResponseFraming, HttpError> {
+        if !matches!(self.resp, RespState::NotStarted) {
+            return Err(HttpError::AlreadyResponded);
+        }
+        let head_only = req.is_head() || status == 304 || status == 204 || status < 200;
+        let framing = match (head_only, length, req.version()) {
+            (true, _, _) => ResponseFraming::Empty,
+            (false, Some(n), _) => ResponseFraming::Length(n),
+            (false, None, Version::Http11) => ResponseFraming::Chunked,
+            (false, None, Version::Http10) => ResponseFraming::UntilClose,
+        };
+        let persistent =
+            req.head.keep_alive && self.body_done() && framing != ResponseFraming::UntilClose;
+        self.close_after |= !persistent;
+        let announce = if req.is_head() { length } else { None };
+        let mut out = Vec::with_capacity(256 + extra_body.len());
+        write_head(
+            &mut out,
+            status,
+            headers,
+            framing,
+            self.close_after,
+            announce,
+        );
+        if framing != ResponseFraming::Empty {
+            out.extend_from_slice(extra_body);
+        }
+        conn.write(&out).map_err(HttpError::Write)?;
+        self.resp = match framing {
+            ResponseFraming::Empty => RespState::Done,
+            ResponseFraming::Chunked => RespState::Streaming {
+                chunked: true,
+                remaining: None,
+            },
+            ResponseFraming::Length(n) => {
+                let left = n.saturating_sub(extra_body.len() as u64);
+                if left == 0 {
+                    RespState::Done
+                } else {
+                    RespState::Streaming {
+                        chunked: false,
+                        remaining: Some(left),
+                    }
+                }
+            }
+            ResponseFraming::UntilClose => RespState::Streaming {
+                chunked: false,
+                remaining: None,
+            },
+        };
+        Ok(framing)
+    }
+}
+
+/// Misuse of the response API, or a failed write.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    #[error("no request is in progress on this connection")]
+    NoRequest,
+    #[error("this request already has a response")]
+    AlreadyResponded,
+    #[error("no streaming response is in progress")]
+    NotStreaming,
+    #[error("body longer than the Content-Length announced ({excess} bytes too many)")]
+    BodyTooLong { excess: u64 },
+    #[error("response finished with {missing} bytes of the announced Content-Length missing")]
+    BodyIncomplete { missing: u64 },
+    #[error(transparent)]
+    Write(lws_core::Error),
+}
+
+/// The handle a handler acts through for one HTTP connection.
+pub struct HttpCx<'c, 'a> {
+    pub(crate) conn: &'c mut ConnCx<'a>,
+    pub(crate) req: Option<&'c Request>,
+    pub(crate) st: Option<&'c mut ExState>,
+}
+
+impl std::fmt::Debug for HttpCx<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpCx")
+            .field("token", &self.conn.token())
+            .finish()
+    }
+}
+
+impl<'a> HttpCx<'_, 'a> {
+    /// The underlying connection (token, timers, context operations).
+    pub fn conn(&mut self) -> &mut ConnCx<'a> {
+        self.conn
+    }
+
+    pub fn token(&self) -> lws_core::Token {
+        self.conn.token()
+    }
+
+    /// The request being answered, if any.
+    pub fn request(&self) -> Option<&Request> {
+        self.req
+    }
+
+    fn parts(&mut self) -> Result<(&Request, &mut ExState, &mut ConnCx<'a>), HttpError> {
+        match (self.req, self.st.as_deref_mut()) {
+            (Some(r), Some(s)) => Ok((r, s, &mut *self.conn)),
+            _ => Err(HttpError::NoRequest),
+        }
+    }
+
+    /// Send a complete response with a `Content-Length` body.
+    pub fn respond(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<(), HttpError> {
+        let (req, st, conn) = self.parts()?;
+        st.write_head(req, conn, status, headers, Some(body.len() as u64), body)?;
+        Ok(())
+    }
+
+    /// Start a streamed response: `length` announces a `Content-Length`;
+    /// `None` streams chunked (or, to an HTTP/1.0 client, until close).
+    /// Continue with [`HttpCx::write_body`] (one write per `Writable` is the
+    /// polite pace) and end with [`HttpCx::finish`].
+    pub fn start_response(
+        &mut self,
+        status: u16,
+        headers: &[(&str, &str)],
+        length: Option<u64>,
+    ) -> Result<(), HttpError> {
+        let (req, st, conn) = self.parts()?;
+        st.write_head(req, conn, status, headers, length, &[])?;
+        Ok(())
+    }
+
+    /// Send part of a streamed response body.
+    pub fn write_body(&mut self, data: &[u8]) -> Result<(), HttpError> {
+        let (_, ex, conn) = self.parts()?;
+        let RespState::Streaming { chunked, remaining } = &mut ex.resp else {
+            return Err(HttpError::NotStreaming);
+        };
+        if data.is_empty() {
+            return Ok(());
+        }
+        if *chunked {
+            let mut out = Vec::with_capacity(data.len() + 16);
+            encode_chunk_header(&mut out, data.len());
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+            return conn.write(&out).map_err(HttpError::Write);
+        }
+        if let Some(left) = remaining {
+            let n = data.len() as u64;
+            if n > *left {
+                return Err(HttpError::BodyTooLong { excess: n - *left });
+            }
+            *left -= n;
+        }
+        conn.write(data).map_err(HttpError::Write)
+    }
+
+    /// End a streamed response.
+    pub fn finish(&mut self) -> Result<(), HttpError> {
+        let (_, ex, conn) = self.parts()?;
+        let RespState::Streaming { chunked, remaining } = ex.resp else {
+            return Err(HttpError::NotStreaming);
+        };
+        ex.resp = RespState::Done;
+        if chunked {
+            let mut out = Vec::with_capacity(8);
+            encode_chunk_header(&mut out, 0);
+            return conn.write(&out).map_err(HttpError::Write);
+        }
+        match remaining {
+            Some(missing) if missing > 0 => {
+                // The peer would wait for bytes that never come: close.
+                conn.close(CloseReason::Protocol(
+                    "response shorter than its Content-Length".into(),
+                ));
+                Err(HttpError::BodyIncomplete { missing })
+            }
+            _ => {
+                if remaining.is_none() {
+                    ex.close_after = true; // close-delimited body
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Redirect to `location` (301, 302, 303, 307 or 308).
+    pub fn redirect(&mut self, status: u16, location: &str) -> Result<(), HttpError> {
+        let body = format!("Moved to {location}\n");
+        self.respond(
+            status,
+            &[("Location", location), ("Content-Type", "text/plain")],
+            body.as_bytes(),
+        )
+    }
+
+    /// Ask for a `Writable` event (to continue a streamed response).
+    pub fn request_writable(&mut self) {
+        self.conn.request_writable();
+    }
+
+    /// Stop (or resume) reading the request body: back-pressure.
+    pub fn pause_body(&mut self, paused: bool) {
+        self.conn.pause_rx(paused);
+    }
+
+    /// Whether the current response has been completely written.
+    pub fn response_done(&self) -> bool {
+        self.st.as_deref().is_none_or(ExState::resp_done)
+    }
+
+    /// Switch this connection to the vhost protocol `protocol` after this
+    /// callback (e.g. a WebSocket protocol on an `Upgrade` request); that
+    /// protocol's role takes over the request.
+    pub fn upgrade(&mut self, protocol: &str) -> Result<(), HttpError> {
+        let (_, ex, _) = self.parts()?;
+        if !matches!(ex.resp, RespState::NotStarted) {
+            return Err(HttpError::AlreadyResponded);
+        }
+        ex.upgrade = Some(protocol.to_owned());
+        Ok(())
+    }
+
+    /// Close the connection after this callback.
+    pub fn close(&mut self) {
+        self.conn.close(CloseReason::Normal);
+    }
+}

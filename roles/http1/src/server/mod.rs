@@ -1,0 +1,10 @@
+//! The HTTP/1.1 server: the connection state machine (`role`), the
+//! exchange and response API (`exchange`), static files (`files`), the user
+//! API (`protocol`, `request`) and configuration (`config`).
+
+pub mod config;
+pub mod exchange;
+pub mod files;
+pub mod protocol;
+pub mod request;
+pub mod role;

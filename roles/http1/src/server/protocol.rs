@@ -1,0 +1,138 @@
+//! The user-facing side of the HTTP/1 server: typed events, the handler
+//! trait, and the protocol object registered on a vhost (handler, config,
+//! opened mounts).
+
+use std::os::fd::OwnedFd;
+
+use lws_core::{CloseReason, ContextEvent, Cx, Origin, Protocol, Role};
+
+use crate::server::config::{Mount, ServerConfig};
+use crate::server::exchange::HttpCx;
+use crate::server::request::Request;
+use crate::server::role::ServerRole;
+
+/// One thing that happened on an HTTP/1 server connection.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HttpEvent<'a> {
+    /// A request head arrived. Respond now, or after its body.
+    Request(&'a Request),
+    /// Part of the request body (already de-chunked).
+    Body(&'a [u8]),
+    /// The request body is complete (also sent for requests without one).
+    BodyEnd,
+    /// Requested with `request_writable`: continue a streamed response.
+    Writable,
+    /// The connection closed; last event.
+    Closed(&'a CloseReason),
+}
+
+/// User code for an HTTP/1 server protocol.
+pub trait HttpHandler: 'static {
+    /// Per-connection state, created when the connection opens.
+    type Session: Default + 'static;
+
+    fn on_event(
+        &mut self,
+        cx: &mut HttpCx<'_, '_>,
+        session: &mut Self::Session,
+        event: HttpEvent<'_>,
+    );
+
+    /// Context-wide events (waker, protocol timers, stopping).
+    fn on_context_event(&mut self, _cx: &mut Cx<'_>, _event: &ContextEvent) {}
+}
+
+/// A handler that answers 404 to everything no mount serves.
+#[derive(Debug, Default)]
+pub struct NotFound;
+
+impl HttpHandler for NotFound {
+    type Session = ();
+
+    fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
+        if let HttpEvent::BodyEnd = ev
+            && !cx.response_done()
+        {
+            let _ = cx.respond(404, &[("Content-Type", "text/plain")], b"404 Not Found\n");
+        }
+    }
+}
+
+/// An HTTP/1 server protocol: a handler plus configuration and mounts.
+pub struct HttpProtocol<H> {
+    pub(crate) handler: H,
+    pub(crate) config: ServerConfig,
+    pub(crate) mounts: Vec<(Mount, OwnedFd)>,
+}
+
+impl<H> std::fmt::Debug for HttpProtocol<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProtocol")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpProtocol<NotFound> {
+    /// A static file server for `dir` at `/`.
+    pub fn files(dir: impl Into<std::path::PathBuf>) -> std::io::Result<Self> {
+        HttpProtocol::new(NotFound).mount(Mount::dir("/", dir))
+    }
+}
+
+impl<H: HttpHandler> HttpProtocol<H> {
+    pub fn new(handler: H) -> Self {
+        HttpProtocol {
+            handler,
+            config: ServerConfig::default(),
+            mounts: Vec::new(),
+        }
+    }
+
+    /// Replace the configuration (limits, timeouts). Mounts added with
+    /// [`HttpProtocol::mount`] are kept.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = ServerConfig {
+            mounts: std::mem::take(&mut self.config.mounts),
+            ..config
+        };
+        self
+    }
+
+    /// Serve a directory under a URL prefix (the role answers those
+    /// requests itself; the handler sees only the others). Fails if the
+    /// directory cannot be opened.
+    pub fn mount(mut self, mount: Mount) -> std::io::Result<Self> {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::open(
+            &mount.dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("mount {}: {e}", mount.dir.display()))
+        })?;
+        self.config.mounts.push(mount.clone());
+        self.mounts.push((mount, fd));
+        Ok(self)
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+}
+
+impl<H: HttpHandler> Protocol for HttpProtocol<H> {
+    fn new_role(&mut self, _origin: Origin) -> Box<dyn Role> {
+        Box::new(ServerRole::<H>::new())
+    }
+
+    fn on_context_event(&mut self, cx: &mut Cx<'_>, event: &ContextEvent) {
+        self.handler.on_context_event(cx, event);
+    }
+}
