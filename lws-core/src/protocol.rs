@@ -20,8 +20,9 @@ pub enum Origin {
     Accepted,
     /// Handed over by the application.
     Adopted,
-    /// Opened as a client connection.
-    Client,
+    /// Opened as a client connection, with the payload given to
+    /// [`Connect::payload`](crate::Connect::payload), if any.
+    Client(Option<Box<dyn Any>>),
     /// Re-bound from another role, with what that role handed over.
     Rebound(Box<dyn Any>),
 }

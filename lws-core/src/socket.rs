@@ -357,13 +357,25 @@ impl Adopt {
 }
 
 /// A client connection for the context to open.
-#[derive(Clone, Debug)]
 pub struct Connect {
     pub(crate) endpoint: Endpoint,
     pub(crate) vhost: Option<String>,
     pub(crate) protocol: Option<String>,
     pub(crate) timeout: Duration,
     pub(crate) tls: Option<String>,
+    pub(crate) payload: Option<Box<dyn std::any::Any>>,
+}
+
+impl std::fmt::Debug for Connect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connect")
+            .field("endpoint", &self.endpoint)
+            .field("vhost", &self.vhost)
+            .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connect {
@@ -375,6 +387,7 @@ impl Connect {
             protocol: None,
             timeout: Duration::from_secs(10),
             tls: None,
+            payload: None,
         }
     }
 
@@ -397,6 +410,14 @@ impl Connect {
     /// Use TLS, verifying the server as `server_name` (also sent as SNI).
     pub fn tls(mut self, server_name: impl Into<String>) -> Self {
         self.tls = Some(server_name.into());
+        self
+    }
+
+    /// Something for the role of the new connection (it receives it as
+    /// `Origin::Client(Some(payload))`), e.g. the request an HTTP client
+    /// connection should send.
+    pub fn payload(mut self, payload: Box<dyn std::any::Any>) -> Self {
+        self.payload = Some(payload);
         self
     }
 

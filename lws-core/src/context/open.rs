@@ -81,6 +81,7 @@ impl Context {
                 (v, self.protocol_index(v, c.protocol.as_deref())?)
             }
         };
+        let payload = c.payload;
         let tls = match &c.tls {
             Some(name) => Some(self.connector()?.connect(name)?),
             None => None,
@@ -96,7 +97,7 @@ impl Context {
             NewConn {
                 vhost,
                 protocol,
-                origin: Origin::Client,
+                origin: Origin::Client(payload),
                 state,
                 tls,
             },
@@ -130,7 +131,7 @@ impl Context {
     /// Create the slot, the role and the watcher. An `Open` connection gets
     /// its idle timer and open event; a TLS one starts its handshake.
     pub(super) fn open_conn(&mut self, socket: Socket, new: NewConn) -> ConnKey {
-        let client = matches!(new.origin, Origin::Client);
+        let client = matches!(new.origin, Origin::Client(_));
         let v = &mut self.vhosts[new.vhost as usize];
         let role = v.protocols[new.protocol as usize]
             .handler

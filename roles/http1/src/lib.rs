@@ -29,9 +29,14 @@
 //! socket: the core does the I/O.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod parse;
 pub mod server;
 
+pub use client::{
+    ClientCx, ClientError, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
+    RequestBody,
+};
 pub use server::config::{Mount, ServerConfig};
 pub use server::exchange::{HttpCx, HttpError};
 pub use server::protocol::{HttpEvent, HttpHandler, HttpProtocol, NotFound};

@@ -72,7 +72,7 @@ impl<H: RawHandler> Protocol for RawProtocol<H> {
     fn new_role(&mut self, origin: Origin) -> Box<dyn Role> {
         let kind = match origin {
             Origin::Accepted => OpenKind::Accepted,
-            Origin::Client => OpenKind::Connected,
+            Origin::Client(_) => OpenKind::Connected,
             _ => OpenKind::Adopted,
         };
         Box::new(RawRole::<H> {
