@@ -3,6 +3,9 @@
 //!
 //!     cargo run --example http-server -- --port 7681 --dir examples/www
 //!     curl http://127.0.0.1:7681/
+//!
+//! With `--tls` it serves HTTPS (a generated certificate unless `--cert`
+//! and `--key` are given).
 
 mod common;
 
@@ -46,6 +49,13 @@ fn main() {
     common::init_logging();
     let cli = common::Cli::server("http-server", "serve a directory over HTTP/1.1", 7681)
         .opt("--dir", "DIR", "directory to serve")
+        .opt("--tls", "", "serve HTTPS")
+        .opt(
+            "--cert",
+            "PEM",
+            "certificate chain for --tls (default: generated)",
+        )
+        .opt("--key", "PEM", "private key for --tls")
         .default(
             "--dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/examples/www"),
@@ -55,16 +65,22 @@ fn main() {
     let http = HttpProtocol::new(Upload)
         .mount(Mount::dir("/", &dir))
         .unwrap_or_else(|e| common::die("--dir", e));
-    let vhost = VhostBuilder::new("default")
+    let mut vhost = VhostBuilder::new("default")
         .listen(cli.listen())
         .protocol("http", http);
-    let mut ctx = Context::builder()
+    let mut builder = Context::builder();
+    if cli.flag("--tls") {
+        vhost = vhost.tls(common::tls::server_spec(&cli, &["http/1.1"]));
+        builder = builder.tls_backend(lws::rustls::RustlsBackend::shared());
+    }
+    let scheme = if cli.flag("--tls") { "https" } else { "http" };
+    let mut ctx = builder
         .vhost(vhost)
         .build()
         .unwrap_or_else(|e| common::die("startup", e));
     common::stop_on_signals(ctx.remote());
     for ep in ctx.bound_endpoints("default").unwrap_or_default() {
-        common::announce("http", ep);
+        common::announce(scheme, ep);
     }
     if let Err(e) = lws::loops::run(cli.loop_name(), &mut ctx) {
         common::die("event loop", e);

@@ -10,7 +10,8 @@
 //! | `loop-calloop` | calloop: the context as an `EventSource` |
 //! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
-//! | `role-http1` | HTTP/1.1 server: requests, bodies, static files (default) |
+//! | `role-http1` | HTTP/1.1 server and client (default) |
+//! | `tls-rustls` | TLS through rustls, on any loop (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
 //! loop; a loop adapter drives it. [`loops::run`] runs a context on any
@@ -36,7 +37,8 @@
 pub use lws_core as core;
 pub use lws_core::{
     Adopt, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx, Endpoint,
-    Error, EventLib, Protocol, Remote, Result, RunLoop, Token, VhostBuilder,
+    Error, EventLib, Protocol, Remote, Result, RunLoop, TlsClientSpec, TlsServerSpec, Token,
+    VhostBuilder,
 };
 
 #[cfg(feature = "role-raw")]
@@ -44,6 +46,9 @@ pub use lws_role_raw as raw;
 
 #[cfg(feature = "role-http1")]
 pub use lws_role_http1 as http1;
+
+#[cfg(feature = "tls-rustls")]
+pub use lws_tls_rustls as rustls;
 
 #[cfg(feature = "loop-poll")]
 pub use lws_loop_poll as poll;

@@ -3,6 +3,9 @@
 //! scripts wait for, logging, and graceful shutdown on SIGINT/SIGTERM.
 #![allow(dead_code)]
 
+#[cfg(feature = "tls-rustls")]
+pub mod tls;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::exit;

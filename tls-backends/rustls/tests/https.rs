@@ -1,0 +1,164 @@
+//! HTTP/1.1 over TLS: curl (`--cacert`) against the http1 server, and the
+//! lws HTTP client against the same server.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use lws_core::{Context, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec, VhostBuilder};
+use lws_loop_poll::PollLoop;
+use lws_role_http1::HttpProtocol;
+use lws_role_http1::client::{
+    self, ClientCx, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
+};
+use lws_tls_rustls::RustlsBackend;
+use lws_tls_rustls::testcert::TestCa;
+
+struct Https {
+    addr: SocketAddr,
+    remote: Remote,
+    ca_file: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    ca_pem: String,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        self.remote.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn https_server() -> Https {
+    let ca = TestCa::new("lws https test CA").expect("ca");
+    let leaf = ca.leaf(&["localhost"]).expect("leaf");
+    let dir = std::env::temp_dir().join(format!(
+        "lws-https-{}-{:?}",
+        std::process::id(),
+        thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("index.html"), b"<h1>over tls</h1>\n").expect("index");
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).expect("ca");
+    let (tx, rx) = mpsc::channel();
+    let root = dir.clone();
+    let thread = thread::spawn(move || {
+        let spec = TlsServerSpec::from_pem(leaf.cert_pem, leaf.key_pem).alpn(["http/1.1"]);
+        let vh = VhostBuilder::new("localhost")
+            .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .tls(spec)
+            .protocol("http", HttpProtocol::files(&root).expect("files"));
+        let mut ctx = Context::builder()
+            .tls_backend(RustlsBackend::shared())
+            .vhost(vh)
+            .build()
+            .expect("ctx");
+        let addr = match ctx.bound_endpoints("localhost").expect("vhost").first() {
+            Some(Endpoint::Tcp(a)) => *a,
+            _ => panic!("no listener"),
+        };
+        tx.send((addr, ctx.remote())).expect("report");
+        PollLoop::new().expect("loop").run(&mut ctx).expect("run");
+    });
+    let (addr, remote) = rx.recv_timeout(Duration::from_secs(10)).expect("up");
+    Https {
+        addr,
+        remote,
+        ca_file,
+        dir,
+        ca_pem: ca.cert_pem,
+        thread: Some(thread),
+    }
+}
+
+#[test]
+fn curl_https_with_cacert() {
+    let srv = https_server();
+    let port = srv.addr.port();
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
+        .arg(&srv.ca_file)
+        .args([
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+        ])
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(body, "<h1>over tls</h1>\n", "{log}");
+    assert!(
+        log.contains("server accepted http/1.1"),
+        "ALPN negotiated: {log}"
+    );
+}
+
+#[derive(Default)]
+struct Fetch {
+    status: Option<u16>,
+    body: Vec<u8>,
+    error: Option<String>,
+}
+
+impl HttpClientHandler for Fetch {
+    type Session = ();
+    fn on_event(&mut self, cx: &mut ClientCx<'_, '_>, _: &mut (), ev: ClientEvent<'_>) {
+        match ev {
+            ClientEvent::Response(h) => self.status = Some(h.status),
+            ClientEvent::Body(d) => self.body.extend_from_slice(d),
+            ClientEvent::Done => cx.conn().cx().stop(),
+            ClientEvent::Error(e) => {
+                self.error = Some(e.to_string());
+                cx.conn().cx().stop();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn fetch(url: &str, ca_pem: &str) -> Fetch {
+    let spec = TlsClientSpec {
+        ca_pem: ca_pem.as_bytes().to_vec(),
+        ..Default::default()
+    };
+    let mut ctx = Context::builder()
+        .tls_backend(RustlsBackend::shared())
+        .tls_client(spec)
+        .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
+        .build()
+        .expect("ctx");
+    let remote = ctx.remote();
+    let dog = thread::spawn(move || {
+        thread::sleep(Duration::from_secs(20));
+        remote.stop();
+    });
+    client::send(&mut ctx, "fetch", ClientRequest::get(url).expect("url")).expect("send");
+    PollLoop::new().expect("loop").run(&mut ctx).expect("run");
+    drop(dog);
+    std::mem::take(
+        ctx.protocol_mut::<HttpClientProtocol<Fetch>>("c", "fetch")
+            .expect("p")
+            .handler_mut(),
+    )
+}
+
+#[test]
+fn lws_client_over_tls_and_tls_failure_event() {
+    let srv = https_server();
+    // "localhost" resolves to the loopback address the server listens on.
+    let url = format!("https://localhost:{}/", srv.addr.port());
+    let ok = fetch(&url, &srv.ca_pem);
+    assert_eq!((ok.status, ok.error.as_deref()), (Some(200), None));
+    assert_eq!(ok.body, b"<h1>over tls</h1>\n");
+    let stranger = TestCa::new("not the server's CA").expect("ca");
+    let bad = fetch(&url, &stranger.cert_pem);
+    let err = bad.error.expect("TLS error event");
+    assert!(err.starts_with("TLS failed"), "{err}");
+}
