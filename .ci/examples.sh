@@ -79,6 +79,23 @@ out=$(printf 'one\ntwo\n' | "$EX/raw-file" 2>"$TMP/file.err")
 expect_eq "$out" "$(printf 'one\ntwo')"
 grep -q 'end of file after 8 bytes' "$TMP/file.err"
 
+start http-server --dir examples/www
+body=$(curl -sS "http://127.0.0.1:$PORT/")
+echo "$body" | grep -q "lws-rs is serving this page" || { echo "http-server: wrong body"; exit 1; }
+out=$(curl -sS --data-binary @Cargo.toml "http://127.0.0.1:$PORT/upload")
+expect_eq "$out" "received $(stat -c %s Cargo.toml) bytes"
+out=$("$EX/http-client" --url "http://127.0.0.1:$PORT/upload" --data "twelve bytes")
+echo "$out" | grep -q "^received 12 bytes" || { echo "http-client: $out"; exit 1; }
+echo "$out" | head -1 | grep -q "^HTTP/1.1 200 OK" || { echo "http-client status: $out"; exit 1; }
+stop TERM
+
+start https-server
+CA=$(sed -n 's/.*--cacert \(.*\)$/\1/p' "$TMP/https-server.err")
+body=$(curl -sS --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/")
+echo "$body" | grep -q "lws-rs is serving this page" || { echo "https-server: wrong body"; exit 1; }
+stop INT
+rm -f "$CA"
+
 if "$EX/raw-client" --connect 127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"; then
     echo "raw-client to a closed port should fail"; exit 1
 fi

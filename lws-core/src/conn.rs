@@ -71,6 +71,8 @@ pub(crate) struct ConnIo {
     pub tls_pending: bool,
     /// A client connection (errors before open are connect errors).
     pub client: bool,
+    /// The listener group it was accepted on (for Host-based vhost moves).
+    pub group: Option<u16>,
 }
 
 impl std::fmt::Debug for ConnIo {
@@ -105,6 +107,7 @@ impl ConnIo {
             tls: None,
             tls_pending: false,
             client: false,
+            group: None,
         }
     }
 

@@ -146,6 +146,7 @@ pub struct ConnCx<'a> {
     pub(crate) cx: Cx<'a>,
     pub(crate) io: &'a mut ConnIo,
     pub(crate) token: Token,
+    pub(crate) hosts: &'a crate::vhost::HostTable,
 }
 
 impl std::fmt::Debug for ConnCx<'_> {
@@ -246,6 +247,15 @@ impl<'a> ConnCx<'a> {
     /// Whether this connection runs over TLS.
     pub fn is_tls(&self) -> bool {
         self.io.tls.is_some()
+    }
+
+    /// The name of another vhost sharing this connection's listener that
+    /// serves `host` (an HTTP `Host` value; the port is ignored), if any.
+    /// A role can then move the connection there with
+    /// [`Disposition::MoveVhost`](crate::Disposition::MoveVhost).
+    pub fn vhost_for_host(&self, host: &str) -> Option<&str> {
+        let group = self.io.group?;
+        self.hosts.lookup(group, self.io.vhost, host)
     }
 
     /// The peer's address, for TCP and connected UDP sockets.

@@ -88,6 +88,13 @@ pub enum Disposition {
         protocol: String,
         carry: Box<dyn Any>,
     },
+    /// Move the connection to another vhost sharing its listener (see
+    /// `ConnCx::vhost_for_host`): that vhost's default protocol gets a new
+    /// role, which receives its open event and then `replay` as input.
+    MoveVhost {
+        vhost: String,
+        replay: Vec<u8>,
+    },
 }
 
 impl std::fmt::Debug for Disposition {
@@ -97,6 +104,9 @@ impl std::fmt::Debug for Disposition {
             Disposition::Close(r) => write!(f, "Close({r:?})"),
             Disposition::Transition(r) => write!(f, "Transition({})", r.name()),
             Disposition::Rebind { protocol, .. } => write!(f, "Rebind({protocol})"),
+            Disposition::MoveVhost { vhost, replay } => {
+                write!(f, "MoveVhost({vhost}, {} bytes)", replay.len())
+            }
         }
     }
 }

@@ -67,6 +67,40 @@ impl Vhost {
     }
 }
 
+/// For each listener group: the vhosts sharing it and their host names.
+#[derive(Debug, Default)]
+pub(crate) struct HostTable {
+    groups: Vec<Vec<(u16, String, Vec<String>)>>,
+}
+
+impl HostTable {
+    pub fn add_group(&mut self, members: Vec<(u16, String, Vec<String>)>) -> u16 {
+        self.groups.push(members);
+        (self.groups.len() - 1) as u16
+    }
+
+    /// The vhost of `group` that serves `host` (by name, else the group's
+    /// first vhost, as a default server), if it is not `current`.
+    pub fn lookup(&self, group: u16, current: u16, host: &str) -> Option<&str> {
+        let name = strip_port(host);
+        let members = self.groups.get(group as usize)?;
+        let owner = members
+            .iter()
+            .find(|(_, _, names)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            .or(members.first())?;
+        (owner.0 != current).then_some(owner.1.as_str())
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| h.trim_start_matches('['));
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
 /// Builder for one vhost.
 ///
 /// ```

@@ -123,9 +123,16 @@ impl Context {
                 ops,
                 sched,
                 now,
+                hosts,
                 ..
             } = self;
-            super::dispatch::lend(&mut conn, key, vhosts, ops, sched, *now, |role, cx, p| {
+            let cx = crate::cx::Cx {
+                ops,
+                sched,
+                now: *now,
+                origin: None,
+            };
+            super::dispatch::lend(&mut conn, key, vhosts, cx, hosts, |role, cx, p| {
                 role.on_close(cx, p, &reason)
             });
         }

@@ -7,40 +7,32 @@
 //! re-syncs the connection's watcher interest. Queued [`Op`]s are applied by
 //! `process_ops` once the outermost entry point is done with its event.
 
-use std::time::Instant;
-
 use super::Context;
 use crate::conn::{Conn, ConnState};
-use crate::cx::{ConnCx, Cx, Op, TimerEntry};
+use crate::cx::{ConnCx, Cx, Op};
 use crate::io_cmd::IoCmd;
 use crate::protocol::{ContextEvent, Origin, Protocol};
 use crate::role::{CloseReason, Disposition, Role};
-use crate::scheduler::Scheduler;
 use crate::token::ConnKey;
-use crate::vhost::Vhost;
+use crate::vhost::{HostTable, Vhost};
 
 /// Run `f` with the role, a `ConnCx` and the protocol of `conn`.
 pub(super) fn lend<R>(
     conn: &mut Conn,
     key: ConnKey,
     vhosts: &mut [Vhost],
-    ops: &mut Vec<Op>,
-    sched: &mut Scheduler<TimerEntry>,
-    now: Instant,
+    mut cx: Cx<'_>,
+    hosts: &HostTable,
     f: impl FnOnce(&mut dyn Role, &mut ConnCx<'_>, &mut dyn Protocol) -> R,
 ) -> R {
     let Conn { role, io } = conn;
-    let origin = (io.vhost, io.protocol);
+    cx.origin = Some((io.vhost, io.protocol));
     let proto = &mut *vhosts[io.vhost as usize].protocols[io.protocol as usize].handler;
     let mut cx = ConnCx {
-        cx: Cx {
-            ops,
-            sched,
-            now,
-            origin: Some(origin),
-        },
+        cx,
         io,
         token: key.into(),
+        hosts,
     };
     f(&mut **role, &mut cx, proto)
 }
@@ -58,10 +50,17 @@ impl Context {
             sched,
             ops,
             now,
+            hosts,
             ..
         } = self;
         let conn = conns.get_mut(key)?;
-        Some(lend(conn, key, vhosts, ops, sched, *now, f))
+        let cx = Cx {
+            ops,
+            sched,
+            now: *now,
+            origin: None,
+        };
+        Some(lend(conn, key, vhosts, cx, hosts, f))
     }
 
     /// `call`, then apply the returned disposition.
@@ -86,6 +85,9 @@ impl Context {
             }
             Disposition::Transition(role) => return self.swap_role(key, role, None),
             Disposition::Rebind { protocol, carry } => return self.rebind(key, &protocol, carry),
+            Disposition::MoveVhost { vhost, replay } => {
+                return self.move_vhost(key, &vhost, replay);
+            }
         }
         let Some(conn) = self.conns.get_mut(key) else {
             return;
@@ -132,6 +134,27 @@ impl Context {
                 log::warn!("{:?}: {e}", Self::token_of(key));
                 self.close_conn(key, CloseReason::Protocol(e.to_string()));
             }
+        }
+    }
+
+    /// Move `key` to the vhost named `name`, replaying `replay` to its new
+    /// role.
+    fn move_vhost(&mut self, key: ConnKey, name: &str, replay: Vec<u8>) {
+        let Some(v) = self.vhosts.iter().position(|v| v.name == name) else {
+            return self.close_conn(key, CloseReason::Protocol(format!("no vhost {name:?}")));
+        };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let vhost = &mut self.vhosts[v];
+        conn.role = vhost.protocols[0].handler.new_role(Origin::Accepted);
+        conn.io.vhost = v as u16;
+        conn.io.protocol = 0;
+        conn.io.out_limit = vhost.policy.output_limit;
+        log::debug!("{:?}: moved to vhost {name}", Self::token_of(key));
+        self.dispatch(key, |role, cx, p| role.on_open(cx, p));
+        if !replay.is_empty() {
+            self.dispatch(key, |role, cx, p| role.on_rx(cx, p, &replay));
         }
     }
 

@@ -17,6 +17,8 @@ use crate::vhost::{Vhost, VhostBuilder};
 pub(crate) struct Listener {
     pub key: ConnKey,
     pub vhosts: Vec<u16>,
+    /// Index in the context's host table.
+    pub group: u16,
     pub acceptor: Option<Box<dyn TlsAcceptor>>,
 }
 
@@ -82,9 +84,18 @@ impl Context {
             role: Box::new(Inert),
             io,
         });
+        let table = members
+            .iter()
+            .map(|&m| {
+                let v = &self.vhosts[m as usize];
+                (m, v.name.clone(), v.names.clone())
+            })
+            .collect();
+        let group = self.hosts.add_group(table);
         self.listeners.push(Listener {
             key,
             vhosts: members,
+            group,
             acceptor,
         });
         self.reconcile(key);

@@ -77,6 +77,8 @@ pub struct Context {
     stop_grace: Duration,
     now: Instant,
     listeners: Vec<listen::Listener>,
+    /// Host names of the vhosts sharing each listener.
+    hosts: crate::vhost::HostTable,
     tls_backend: Option<SharedTlsBackend>,
     tls_client: TlsClientSpec,
     /// Built on first use from `tls_backend` and `tls_client`.
@@ -186,6 +188,7 @@ impl ContextBuilder {
             stop_grace: self.stop_grace,
             now: Instant::now(),
             listeners: Vec::new(),
+            hosts: crate::vhost::HostTable::default(),
             tls_backend: self.tls_backend,
             tls_client: self.tls_client,
             connector: None,

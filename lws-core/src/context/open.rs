@@ -23,6 +23,8 @@ pub(super) struct NewConn {
     pub origin: Origin,
     pub state: ConnState,
     pub tls: Option<Box<dyn TlsSession>>,
+    /// The listener group, for accepted connections.
+    pub group: Option<u16>,
 }
 
 impl Context {
@@ -43,6 +45,7 @@ impl Context {
             origin: Origin::Adopted,
             state: ConnState::Open,
             tls: None,
+            group: None,
         };
         let key = self.open_conn(adopt.socket, new);
         if !adopt.preload.is_empty() {
@@ -100,6 +103,7 @@ impl Context {
                 origin: Origin::Client(payload),
                 state,
                 tls,
+                group: None,
             },
         );
         if let Err(e) = result {
@@ -141,6 +145,7 @@ impl Context {
         io.out_limit = v.policy.output_limit;
         io.tls = new.tls;
         io.client = client;
+        io.group = new.group;
         let key = self.conns.insert(Conn { role, io });
         self.stats.opened += 1;
         self.stats.connections += 1;
@@ -190,7 +195,7 @@ impl Context {
 
     pub(super) fn accept_ready(&mut self, key: ConnKey) {
         let Some(l) = self.listener(key) else { return };
-        let vhost = l.vhosts[0];
+        let (vhost, group) = (l.vhosts[0], l.group);
         let budget = self.vhosts[vhost as usize].policy.accept_budget;
         for _ in 0..budget {
             let Some(conn) = self.conns.get(key) else {
@@ -213,6 +218,7 @@ impl Context {
                         origin: Origin::Accepted,
                         state,
                         tls,
+                        group: Some(group),
                     };
                     self.open_conn(sock, new);
                     self.process_ops();

@@ -41,6 +41,8 @@ pub(crate) struct ServerRole<H: HttpHandler> {
     ex: Option<Exchange>,
     inbuf: Vec<u8>,
     head_started: bool,
+    /// The request's `Host` belongs to another vhost on this listener.
+    moving: Option<String>,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -51,6 +53,7 @@ impl<H: HttpHandler> ServerRole<H> {
             ex: None,
             inbuf: Vec::new(),
             head_started: false,
+            moving: None,
             _h: PhantomData,
         }
     }
@@ -92,6 +95,13 @@ impl<H: HttpHandler> ServerRole<H> {
             (used, owned)
         };
         let _ = used;
+        if let Some(vhost) = self.moving.take() {
+            cx.set_timeout(None);
+            return Disposition::MoveVhost {
+                vhost,
+                replay: rest,
+            };
+        }
         if let Some(d) = self.take_upgrade(cx, &rest) {
             return d;
         }
@@ -126,6 +136,13 @@ impl<H: HttpHandler> ServerRole<H> {
                             return input.len();
                         }
                         Ok(Some((head, n))) => {
+                            let other = head.host.as_deref().and_then(|h| cx.vhost_for_host(h));
+                            if let Some(vhost) = other {
+                                // Another vhost serves this Host: hand it
+                                // the request, unconsumed.
+                                self.moving = Some(vhost.to_owned());
+                                break;
+                            }
                             used += n;
                             self.begin(cx, proto, head);
                         }
