@@ -162,3 +162,101 @@ fn lws_client_over_tls_and_tls_failure_event() {
     let err = bad.error.expect("TLS error event");
     assert!(err.starts_with("TLS failed"), "{err}");
 }
+
+const PY_HTTPS: &str = r#"
+import http.server, ssl, sys, threading
+port, cert, key, client_ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        peer = self.connection.getpeercert()
+        cn = dict(x[0] for x in peer["subject"]).get("commonName", "?") if peer else "none"
+        body = ("client cert ok: %s\n" % ("yes" if peer else "no")).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", port), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ctx.load_verify_locations(client_ca)
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("ready", flush=True)
+srv.serve_forever()
+"#;
+
+/// The lws client against Python's HTTPS server, which requires a client
+/// certificate: the client presents the one from its `TlsClientSpec`.
+#[test]
+fn lws_client_against_python_https_with_client_certificate() {
+    use std::io::BufRead;
+    let ca = TestCa::new("py server CA").expect("ca");
+    let server_leaf = ca.leaf(&["localhost"]).expect("leaf");
+    let client_leaf = ca.leaf(&["lws-client"]).expect("client leaf");
+    let dir = std::env::temp_dir().join(format!("lws-pyhttps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let w = |n: &str, c: &str| {
+        let p = dir.join(n);
+        std::fs::write(&p, c).expect("write");
+        p
+    };
+    let (cert, key, cafile) = (
+        w("cert.pem", &server_leaf.cert_pem),
+        w("key.pem", &server_leaf.key_pem),
+        w("ca.pem", &ca.cert_pem),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", PY_HTTPS, &port.to_string()])
+        .args([&cert, &key, &cafile])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    let out = child.stdout.take().expect("stdout");
+    std::io::BufReader::new(out)
+        .read_line(&mut ready)
+        .expect("ready line");
+    assert_eq!(ready.trim(), "ready");
+    let spec = TlsClientSpec {
+        ca_pem: ca.cert_pem.as_bytes().to_vec(),
+        client_cert: Some((
+            client_leaf.cert_pem.into_bytes(),
+            client_leaf.key_pem.into_bytes(),
+        )),
+        alpn: Vec::new(),
+    };
+    let mut ctx = Context::builder()
+        .tls_backend(RustlsBackend::shared())
+        .tls_client(spec)
+        .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
+        .build()
+        .expect("ctx");
+    let remote = ctx.remote();
+    let dog = thread::spawn(move || {
+        thread::sleep(Duration::from_secs(20));
+        remote.stop();
+    });
+    let url = format!("https://localhost:{port}/");
+    client::send(&mut ctx, "fetch", ClientRequest::get(&url).expect("url")).expect("send");
+    PollLoop::new().expect("loop").run(&mut ctx).expect("run");
+    drop(dog);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let f = std::mem::take(
+        ctx.protocol_mut::<HttpClientProtocol<Fetch>>("c", "fetch")
+            .expect("p")
+            .handler_mut(),
+    );
+    assert_eq!(f.error, None);
+    assert_eq!(f.status, Some(200));
+    assert_eq!(String::from_utf8_lossy(&f.body), "client cert ok: yes\n");
+}
