@@ -167,6 +167,9 @@ pub fn output_limit(run: Runner<'_>) {
     let peers = thread::spawn(move || {
         let mut s = peer::connect(addr);
         peer::send(&mut s, b"go");
+        // Not reading yet: the socket buffers fill, so the server's second
+        // write meets pending output.
+        thread::sleep(Duration::from_millis(300));
         let first = peer::read_n(&mut s, FIRST);
         peer::send(&mut s, b"done");
         let tail = peer::read_n(&mut s, 3);
