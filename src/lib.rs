@@ -12,6 +12,7 @@
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
+//! | `role-ws`   | WebSocket server and client, permessage-deflate (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
 //! loop; a loop adapter drives it. [`loops::run`] runs a context on any
@@ -49,6 +50,9 @@ pub use lws_role_http1 as http1;
 
 #[cfg(feature = "tls-rustls")]
 pub use lws_tls_rustls as rustls;
+
+#[cfg(feature = "role-ws")]
+pub use lws_role_ws as ws;
 
 #[cfg(feature = "loop-poll")]
 pub use lws_loop_poll as poll;

@@ -258,6 +258,12 @@ impl<'a> ConnCx<'a> {
         self.hosts.lookup(group, self.io.vhost, host)
     }
 
+    /// Whether this connection's vhost has a protocol called `name` (for
+    /// roles that hand over to another protocol, e.g. a WebSocket upgrade).
+    pub fn vhost_has_protocol(&self, name: &str) -> bool {
+        self.hosts.has_protocol(self.io.vhost, name)
+    }
+
     /// The peer's address, for TCP and connected UDP sockets.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.io.socket.peer_addr()

@@ -71,9 +71,22 @@ impl Vhost {
 #[derive(Debug, Default)]
 pub(crate) struct HostTable {
     groups: Vec<Vec<(u16, String, Vec<String>)>>,
+    /// Protocol names of each vhost, by vhost index.
+    protocols: Vec<Vec<String>>,
 }
 
 impl HostTable {
+    pub fn add_vhost_protocols(&mut self, names: Vec<String>) {
+        self.protocols.push(names);
+    }
+
+    /// Whether vhost `vhost` has a protocol called `name`.
+    pub fn has_protocol(&self, vhost: u16, name: &str) -> bool {
+        self.protocols
+            .get(vhost as usize)
+            .is_some_and(|p| p.iter().any(|n| n == name))
+    }
+
     pub fn add_group(&mut self, members: Vec<(u16, String, Vec<String>)>) -> u16 {
         self.groups.push(members);
         (self.groups.len() - 1) as u16

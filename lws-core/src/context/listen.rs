@@ -32,6 +32,8 @@ impl Context {
         }
         let mut names = vec![vb.name.clone()];
         names.extend(vb.aliases);
+        self.hosts
+            .add_vhost_protocols(vb.protocols.iter().map(|p| p.name.clone()).collect());
         self.vhosts.push(Vhost {
             name: vb.name,
             protocols: vb.protocols,

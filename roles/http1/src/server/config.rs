@@ -47,6 +47,9 @@ pub struct ServerConfig {
     /// Most bytes of pipelined requests buffered while a response is pending.
     pub max_pipeline: usize,
     pub mounts: Vec<Mount>,
+    /// The vhost protocol that takes WebSocket upgrades whose
+    /// `Sec-WebSocket-Protocol` names no protocol of the vhost.
+    pub websocket: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             keepalive_timeout: Duration::from_secs(5),
             max_pipeline: 64 * 1024,
             mounts: Vec::new(),
+            websocket: None,
         }
     }
 }

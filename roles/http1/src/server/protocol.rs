@@ -118,6 +118,13 @@ impl<H: HttpHandler> HttpProtocol<H> {
         Ok(self)
     }
 
+    /// Hand WebSocket upgrades to the vhost protocol `name` (unless the
+    /// client's `Sec-WebSocket-Protocol` names another protocol of the vhost).
+    pub fn websocket(mut self, name: impl Into<String>) -> Self {
+        self.config.websocket = Some(name.into());
+        self
+    }
+
     pub fn handler(&self) -> &H {
         &self.handler
     }

@@ -189,6 +189,12 @@ impl<H: HttpHandler> ServerRole<H> {
         });
         let body_pending = !self.ex.as_ref().is_some_and(|e| e.st.body_done());
         cx.set_timeout(body_pending.then_some(proto.config.body_timeout));
+        if let Some(target) = self.websocket_target(cx, proto) {
+            if let Some(ex) = &mut self.ex {
+                ex.st.upgrade = Some(target);
+            }
+            return;
+        }
         if self.serve_mount(cx, proto) {
             return;
         }
@@ -203,6 +209,31 @@ impl<H: HttpHandler> ServerRole<H> {
         if !body_pending {
             self.emit(cx, proto, Ev::BodyEnd);
         }
+    }
+
+    /// For a WebSocket upgrade: the vhost protocol named in
+    /// `Sec-WebSocket-Protocol`, else the configured default.
+    fn websocket_target(&self, cx: &ConnCx<'_>, proto: &HttpProtocol<H>) -> Option<String> {
+        let req = &self.ex.as_ref()?.request;
+        if !req
+            .upgrade()
+            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+        {
+            return None;
+        }
+        let offered = req.headers().get_all("sec-websocket-protocol");
+        let named = offered
+            .flat_map(|v| v.split(|&b| b == b','))
+            .filter_map(|t| std::str::from_utf8(t.trim_ascii()).ok())
+            .find(|name| !name.is_empty() && cx.vhost_has_protocol(name))
+            .map(str::to_owned);
+        named.or_else(|| {
+            proto
+                .config
+                .websocket
+                .clone()
+                .filter(|d| cx.vhost_has_protocol(d))
+        })
     }
 
     /// Serve the request from a mount, if one matches.

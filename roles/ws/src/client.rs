@@ -1,0 +1,237 @@
+//! WebSocket clients: open a connection for a `ws://` or `wss://` URL,
+//! send the upgrade request, validate the server's 101 (accept key,
+//! subprotocol, permessage-deflate parameters).
+
+use std::net::ToSocketAddrs;
+
+use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, Endpoint, Token};
+use lws_role_http1::parse::response::parse_response;
+
+use crate::event::{WsHandler, WsProtocol};
+use crate::proto::deflate::{self, Deflater, Inflater};
+use crate::proto::frame::Side;
+use crate::proto::handshake::{accept_key, client_key};
+use crate::role::{Phase, WsRole};
+use crate::rx::Receiver;
+use crate::tx::Sender;
+
+/// Why a client connection could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    #[error("invalid WebSocket URL {0:?} (ws:// or wss://)")]
+    BadUrl(String),
+    #[error("cannot resolve {host}: {reason}")]
+    Dns { host: String, reason: String },
+    #[error("cannot connect: {0}")]
+    Connect(String),
+}
+
+/// Options for a client connection.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Subprotocols to offer, in preference order.
+    pub subprotocols: Vec<String>,
+    /// Extra request headers (e.g. `Origin`, authentication).
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a client connection carries to its role.
+#[derive(Debug)]
+pub(crate) struct ClientSetup {
+    host: String,
+    path: String,
+    key: String,
+    opts: ClientOptions,
+}
+
+fn parse_url(url: &str) -> Result<(bool, String, u16, String), ClientError> {
+    let bad = || ClientError::BadUrl(url.to_owned());
+    let u = url::Url::parse(url).map_err(|_| bad())?;
+    let tls = match u.scheme() {
+        "ws" => false,
+        "wss" => true,
+        _ => return Err(bad()),
+    };
+    let host = u
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(bad)?
+        .to_owned();
+    let port = u.port().unwrap_or(if tls { 443 } else { 80 });
+    let mut path = u.path().to_owned();
+    if let Some(q) = u.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    Ok((tls, host, port, path))
+}
+
+fn build(url: &str, protocol: &str, opts: ClientOptions) -> Result<Connect, ClientError> {
+    let (tls, host, port, path) = parse_url(url)?;
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addr = (bare.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| ClientError::Dns {
+            host: host.clone(),
+            reason: e.to_string(),
+        })?
+        .next()
+        .ok_or_else(|| ClientError::Dns {
+            host: host.clone(),
+            reason: "no addresses".into(),
+        })?;
+    let host_header = if (tls && port == 443) || (!tls && port == 80) {
+        host
+    } else {
+        format!("{host}:{port}")
+    };
+    let setup = ClientSetup {
+        host: host_header,
+        path,
+        key: client_key(),
+        opts,
+    };
+    let mut c = Connect::new(Endpoint::Tcp(addr))
+        .protocol(protocol)
+        .payload(Box::new(setup));
+    if tls {
+        c = c.tls(bare);
+    }
+    Ok(c)
+}
+
+/// Open a WebSocket client connection bound to `protocol` on the first vhost.
+pub fn connect(
+    ctx: &mut Context,
+    url: &str,
+    protocol: &str,
+    opts: ClientOptions,
+) -> Result<Token, ClientError> {
+    ctx.connect(build(url, protocol, opts)?)
+        .map_err(|e| ClientError::Connect(e.to_string()))
+}
+
+/// Open a WebSocket client connection from inside a callback.
+pub fn connect_from(
+    cx: &mut Cx<'_>,
+    url: &str,
+    protocol: &str,
+    opts: ClientOptions,
+) -> Result<(), ClientError> {
+    cx.connect(build(url, protocol, opts)?);
+    Ok(())
+}
+
+pub(crate) fn send_request<H: WsHandler>(
+    role: &mut WsRole<H>,
+    cx: &mut ConnCx<'_>,
+    setup: ClientSetup,
+) -> Disposition {
+    let mut req = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: {}\r\n",
+        setup.path,
+        setup.host,
+        setup.key,
+        deflate::client_offer()
+    );
+    if !setup.opts.subprotocols.is_empty() {
+        req.push_str(&format!(
+            "Sec-WebSocket-Protocol: {}\r\n",
+            setup.opts.subprotocols.join(", ")
+        ));
+    }
+    for (k, v) in &setup.opts.headers {
+        if !k.contains(['\r', '\n', ':']) && !v.contains(['\r', '\n']) {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    req.push_str("\r\n");
+    if cx.write(req.as_bytes()).is_err() {
+        return Disposition::Close(CloseReason::Normal);
+    }
+    cx.set_timeout(Some(std::time::Duration::from_secs(10)));
+    role.phase = Phase::ClientAwait(Box::new(setup), Vec::new());
+    Disposition::Continue
+}
+
+/// Fail the handshake: report it once, close without a `Closed` event.
+fn handshake_failed<H: WsHandler>(
+    role: &mut WsRole<H>,
+    cx: &mut ConnCx<'_>,
+    p: &mut WsProtocol<H>,
+    why: &str,
+) -> Disposition {
+    role.phase = Phase::Done;
+    let msg = format!("WebSocket handshake failed: {why}");
+    role.emit(cx, p, crate::event::WsEvent::ConnectError(&msg));
+    Disposition::Close(CloseReason::Protocol(msg))
+}
+
+pub(crate) fn read_response<H: WsHandler>(
+    role: &mut WsRole<H>,
+    cx: &mut ConnCx<'_>,
+    p: &mut WsProtocol<H>,
+    setup: ClientSetup,
+    buf: Vec<u8>,
+) -> Disposition {
+    let (head, n) = match parse_response(&buf, false, 16 * 1024) {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            role.phase = Phase::ClientAwait(Box::new(setup), buf);
+            return Disposition::Continue;
+        }
+        Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
+    };
+    if head.status != 101 {
+        return handshake_failed(role, cx, p, &format!("server answered {}", head.status));
+    }
+    let h = &head.headers;
+    let token = |name: &str, t: &str| h.has_token(name, t);
+    if !token("upgrade", "websocket") || !token("connection", "upgrade") {
+        return handshake_failed(role, cx, p, "missing Upgrade/Connection headers");
+    }
+    if h.get_str("sec-websocket-accept").map(str::trim) != Some(accept_key(&setup.key).as_str()) {
+        return handshake_failed(role, cx, p, "Sec-WebSocket-Accept does not match");
+    }
+    role.subprotocol = h
+        .get_str("sec-websocket-protocol")
+        .map(|s| s.trim().to_owned());
+    if let Some(sp) = &role.subprotocol
+        && !setup
+            .opts
+            .subprotocols
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(sp))
+    {
+        return handshake_failed(
+            role,
+            cx,
+            p,
+            "server chose a subprotocol that was not offered",
+        );
+    }
+    let params = match h.get_str("sec-websocket-extensions") {
+        None => None,
+        Some(v) => match deflate::accept_client(v) {
+            Ok(params) => Some(params),
+            Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
+        },
+    };
+    let (deflater, inflater) = match &params {
+        Some(pr) => (Some(Deflater::new(pr)), Some(Inflater::new(pr))),
+        None => (None, None),
+    };
+    cx.set_timeout(None);
+    role.rx = Some(Receiver::new(
+        Side::Client,
+        p.config.max_message,
+        p.config.streaming,
+        inflater,
+    ));
+    role.tx = Some(Sender::new(Side::Client, deflater));
+    role.opened(cx, p, &buf[n..])
+}

@@ -1,0 +1,149 @@
+//! The user-facing API: configuration, typed events, the handler trait and
+//! the protocol object registered on a vhost.
+
+use std::time::Duration;
+
+use lws_core::{ContextEvent, Cx, Origin, Protocol, Role};
+use lws_role_http1::Request;
+
+use crate::cx::WsCx;
+use crate::role::WsRole;
+
+/// WebSocket connection policy.
+#[derive(Clone, Debug)]
+pub struct WsConfig {
+    /// Largest message accepted (after decompression); bigger ones close
+    /// the connection with 1009.
+    pub max_message: u64,
+    /// Deliver messages as `Fragment` events as they arrive instead of
+    /// whole `Message` events (for large payloads).
+    pub streaming: bool,
+    /// Negotiate permessage-deflate when the peer offers it (server) / offer
+    /// it (client).
+    pub deflate: bool,
+    /// Always reset our compressor between messages (less memory, worse
+    /// ratio).
+    pub no_context_takeover: bool,
+    /// Send a ping after this long without input; `None`: never.
+    pub ping_interval: Option<Duration>,
+    /// Close if nothing (no pong) arrives this long after a ping.
+    pub pong_timeout: Duration,
+    /// How long the closing handshake may take.
+    pub close_timeout: Duration,
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        WsConfig {
+            max_message: 16 * 1024 * 1024,
+            streaming: false,
+            deflate: true,
+            no_context_takeover: false,
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A received message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
+}
+
+/// One thing that happened on a WebSocket connection.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WsEvent<'a> {
+    /// The handshake completed; the connection is open.
+    Established,
+    /// A whole message (default mode).
+    Message(Message<'a>),
+    /// A piece of a message (`WsConfig::streaming`); text pieces are
+    /// validated UTF-8 so far but may split a character.
+    Fragment {
+        text: bool,
+        data: &'a [u8],
+        first: bool,
+        last: bool,
+    },
+    /// Requested with `request_writable`.
+    Writable,
+    /// A pong arrived (pings are answered automatically).
+    Pong(&'a [u8]),
+    /// Last event. `code` is the peer's close code, or 1006 when the
+    /// connection ended without a closing handshake.
+    Closed { code: u16, reason: &'a str },
+    /// A client connection failed before opening (connect, TLS or handshake).
+    ConnectError(&'a str),
+}
+
+/// User code for WebSocket connections.
+#[allow(unused_variables)]
+pub trait WsHandler: 'static {
+    type Session: Default + 'static;
+
+    fn on_event(&mut self, cx: &mut WsCx<'_, '_>, session: &mut Self::Session, event: WsEvent<'_>);
+
+    /// Server side, before accepting an upgrade: return `Err(status)` to
+    /// refuse it (e.g. 403 for a bad `Origin`); push extra response headers.
+    fn on_handshake(
+        &mut self,
+        request: &Request,
+        extra_headers: &mut Vec<(String, String)>,
+    ) -> Result<(), u16> {
+        Ok(())
+    }
+
+    fn on_context_event(&mut self, cx: &mut Cx<'_>, event: &ContextEvent) {}
+}
+
+/// A WebSocket protocol registered on a vhost (by its subprotocol name).
+#[derive(Debug)]
+pub struct WsProtocol<H> {
+    pub(crate) handler: H,
+    pub(crate) config: WsConfig,
+    /// The subprotocol this protocol speaks; echoed when the client offers it.
+    pub(crate) name: Option<String>,
+}
+
+impl<H: WsHandler> WsProtocol<H> {
+    pub fn new(handler: H) -> Self {
+        WsProtocol {
+            handler,
+            config: WsConfig::default(),
+            name: None,
+        }
+    }
+
+    pub fn config(mut self, config: WsConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The `Sec-WebSocket-Protocol` name this protocol accepts/offers.
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+}
+
+impl<H: WsHandler> Protocol for WsProtocol<H> {
+    fn new_role(&mut self, origin: Origin) -> Box<dyn Role> {
+        Box::new(WsRole::<H>::new(origin))
+    }
+
+    fn on_context_event(&mut self, cx: &mut Cx<'_>, event: &ContextEvent) {
+        self.handler.on_context_event(cx, event);
+    }
+}
