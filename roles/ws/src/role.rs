@@ -115,7 +115,12 @@ impl<H: WsHandler> WsRole<H> {
         };
         let mut peer_closed = false;
         let result = rx.feed(data, &mut |item| {
+            // After our close frame, data from the peer is dropped; only
+            // its close matters.
+            let closing = self.tx.as_ref().is_some_and(|t| t.close_sent);
             match item {
+                Incoming::Message { .. } | Incoming::Fragment { .. } | Incoming::Pong(_)
+                    if closing => {}
                 Incoming::Message { text: true, data } => match std::str::from_utf8(data) {
                     Ok(s) => self.emit(cx, p, WsEvent::Message(Message::Text(s))),
                     Err(_) => return Flow::Stop, // validated already; cannot happen
@@ -151,7 +156,8 @@ impl<H: WsHandler> WsRole<H> {
                     return Flow::Stop;
                 }
             }
-            if self.close_req.is_some() || cx.is_closing() {
+            self.send_requested_close(cx, p);
+            if cx.is_closing() {
                 Flow::Stop
             } else {
                 Flow::Continue
@@ -200,16 +206,21 @@ impl<H: WsHandler> WsRole<H> {
         Disposition::Close(CloseReason::Protocol(e.to_string()))
     }
 
-    /// Apply a close the handler asked for.
-    fn after_user(&mut self, cx: &mut ConnCx<'_>, p: &WsProtocol<H>) -> Disposition {
+    /// Send the close frame the handler asked for, if any.
+    fn send_requested_close(&mut self, cx: &mut ConnCx<'_>, p: &WsProtocol<H>) {
         let Some((code, reason)) = self.close_req.take() else {
-            return Disposition::Continue;
+            return;
         };
         if let Some(frame) = self.tx.as_mut().and_then(|t| t.close(Some(code), &reason)) {
             let _ = cx.write(&frame);
             self.phase = Phase::Closing;
             cx.set_timeout(Some(p.config.close_timeout));
         }
+    }
+
+    /// Apply a close the handler asked for.
+    fn after_user(&mut self, cx: &mut ConnCx<'_>, p: &WsProtocol<H>) -> Disposition {
+        self.send_requested_close(cx, p);
         Disposition::Continue
     }
 

@@ -118,11 +118,11 @@ impl Receiver {
             f.received += n as u64;
             let last = f.received == f.head.len;
             let head = f.head;
-            if self.payload(head, piece, offset, last, on)? == Flow::Stop {
-                return Ok(());
-            }
             if last {
                 self.frame = None;
+            }
+            if self.payload(head, piece, offset, last, on)? == Flow::Stop {
+                return Ok(());
             }
         }
         Ok(())
