@@ -58,7 +58,7 @@ if [[ " $SIDES " == *" client "* ]]; then
 {"url": "ws://127.0.0.1:$port", "outdir": "$OUT/client-reports",
  "cases": [$list], "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
-    (cd "$OUT" && "$VENV/bin/python" "$ROOT/interop/autobahn/wstest_local.py" -m fuzzingserver -s fuzzingserver.json --webport 0 >"$OUT/fuzzingserver.log" 2>&1) &
+    (cd "$OUT" && exec "$VENV/bin/python" "$ROOT/interop/autobahn/wstest_local.py" -m fuzzingserver -s fuzzingserver.json --webport 0 >"$OUT/fuzzingserver.log" 2>&1) &
     PIDS+=($!)
     for _ in $(seq 200); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break; sleep 0.1; done
     echo "autobahn: ws-autobahn-client -> fuzzingserver on port $port ($CASES)"
