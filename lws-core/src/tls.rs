@@ -71,6 +71,10 @@ pub struct TlsClientSpec {
     pub client_cert: Option<(Vec<u8>, Vec<u8>)>,
     /// ALPN protocols offered, in preference order.
     pub alpn: Vec<Vec<u8>>,
+    /// DANGEROUS, tests only: accept any server certificate and skip
+    /// handshake signature checks (like curl -k / lws "allow self-signed").
+    /// The connection is encrypted but not authenticated.
+    pub insecure_skip_verify: bool,
 }
 
 /// One side of one TLS connection, sans-IO.

@@ -47,6 +47,11 @@ impl<'a> WsCx<'_, 'a> {
         self.subprotocol
     }
 
+    /// Whether permessage-deflate is in use on this connection.
+    pub fn compression(&self) -> bool {
+        self.tx.as_deref().is_some_and(Sender::compressing)
+    }
+
     fn tx(&mut self) -> Result<&mut Sender, SendError> {
         match self.tx.as_deref_mut() {
             Some(tx) if !tx.close_sent => Ok(tx),

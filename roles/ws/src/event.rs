@@ -73,6 +73,8 @@ pub enum WsEvent<'a> {
     Writable,
     /// A pong arrived (pings are answered automatically).
     Pong(&'a [u8]),
+    /// A timer set with `cx.conn().set_timer(after, id)` fired.
+    Timer(u64),
     /// Last event. `code` is the peer's close code, or 1006 when the
     /// connection ended without a closing handshake.
     Closed { code: u16, reason: &'a str },

@@ -298,10 +298,16 @@ impl<H: WsHandler> Role for WsRole<H> {
     }
 
     fn on_timer(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol, id: u64) -> Disposition {
-        match proto_of::<H>(p) {
-            Some(p) if id == VALIDITY_TIMER => self.validity(cx, p),
-            _ => Disposition::Continue,
+        let Some(p) = proto_of::<H>(p) else {
+            return Disposition::Continue;
+        };
+        if id == VALIDITY_TIMER {
+            return self.validity(cx, p);
         }
+        if matches!(self.phase, Phase::Open) {
+            self.emit(cx, p, WsEvent::Timer(id));
+        }
+        self.after_user(cx, p)
     }
 
     fn on_timeout(&mut self, _cx: &mut ConnCx<'_>, _p: &mut dyn Protocol) -> Disposition {

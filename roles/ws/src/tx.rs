@@ -36,6 +36,11 @@ impl Sender {
         }
     }
 
+    /// Whether permessage-deflate was negotiated.
+    pub fn compressing(&self) -> bool {
+        self.deflater.is_some()
+    }
+
     /// A masking key (client side): xorshift64*, seeded from the OS.
     fn mask(&mut self) -> Option<[u8; 4]> {
         if self.side == Side::Server {

@@ -11,6 +11,7 @@
 //! the session.
 #![forbid(unsafe_code)]
 
+mod insecure;
 mod pem;
 mod resolver;
 mod session;
@@ -70,11 +71,15 @@ impl TlsBackend for RustlsBackend {
     }
 
     fn connector(&self, spec: &TlsClientSpec) -> Result<Box<dyn TlsConnector>, TlsError> {
-        let roots = roots(&spec.ca_pem)?;
-        let builder = ClientConfig::builder_with_provider(provider())
+        let versions = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Config(e.to_string()))?
-            .with_root_certificates(roots);
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let builder = match spec.insecure_skip_verify {
+            true => versions
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(insecure::AcceptAnything)),
+            false => versions.with_root_certificates(roots(&spec.ca_pem)?),
+        };
         let mut config = match &spec.client_cert {
             Some((chain, key)) => builder
                 .with_client_auth_cert(

@@ -24,6 +24,22 @@ pub struct TestCert {
     pub key_pem: String,
 }
 
+/// A self-signed certificate for `names` (for peers that can only be
+/// told to accept self-signed certificates).
+pub fn self_signed(names: &[&str]) -> Result<TestCert, rcgen::Error> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    // OpenSSL treats a certificate as self-signed (rather than as one with
+    // a missing issuer) only when it may sign certificates.
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(TestCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 impl TestCa {
     pub fn new(name: &str) -> Result<Self, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;

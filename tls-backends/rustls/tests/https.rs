@@ -232,6 +232,7 @@ fn lws_client_against_python_https_with_client_certificate() {
             client_leaf.key_pem.into_bytes(),
         )),
         alpn: Vec::new(),
+        insecure_skip_verify: false,
     };
     let mut ctx = Context::builder()
         .tls_backend(RustlsBackend::shared())

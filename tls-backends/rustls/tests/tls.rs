@@ -141,6 +141,7 @@ fn client(ca_pem: &str, alpn: &[&str], connect: Connect, payload: Vec<u8>) -> Cl
         ca_pem: ca_pem.as_bytes().to_vec(),
         client_cert: None,
         alpn: alpn.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        insecure_skip_verify: false,
     };
     let handler = Client {
         payload,
