@@ -234,11 +234,9 @@ impl WsHandler for CPeer {
                     cx.close(1000, "");
                 }
             }
-            WsEvent::Message(Message::Text(t)) => {
-                if t == "c #7f0000 10 20 30;" {
-                    self.mirrored = true;
-                    cx.close(1000, "");
-                }
+            WsEvent::Message(Message::Text("c #7f0000 10 20 30;")) => {
+                self.mirrored = true;
+                cx.close(1000, "");
             }
             WsEvent::Closed { .. } => {
                 self.closed += 1;
