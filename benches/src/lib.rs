@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod server;
+pub mod ws;
 
 /// Parse `--name value` pairs from the command line with defaults.
 pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {

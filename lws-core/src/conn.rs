@@ -171,6 +171,75 @@ impl ConnIo {
         self.write_bytes(data)
     }
 
+    /// Write several buffers as one stream write (e.g. a frame header and
+    /// a payload that lives elsewhere), with the same flow-control rules as
+    /// [`ConnIo::write`]; saves copying them together first.
+    pub fn write_parts(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+        if !self.writes_allowed() {
+            return Err(Error::Closed);
+        }
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let pending = self.out.len();
+        if pending > 0 && pending.saturating_add(total) > self.out_limit {
+            return Err(Error::OutputLimit {
+                pending,
+                attempted: total,
+                limit: self.out_limit,
+            });
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            for p in parts {
+                if let Err(e) = tls.write_plain(p) {
+                    self.close_req.get_or_insert(CloseReason::Io(e.kind()));
+                    return Err(Error::Io(e));
+                }
+            }
+            return self.pump_tls();
+        }
+        if pending > 0 {
+            parts.iter().for_each(|p| self.out.push(p));
+            return Ok(());
+        }
+        let sent = match self.write_parts_now(parts, total) {
+            Ok(n) => n,
+            Err(e) => {
+                self.close_req.get_or_insert(CloseReason::Io(e.kind()));
+                return Err(Error::Io(e));
+            }
+        };
+        self.maybe_writable = sent == total;
+        let mut skip = sent;
+        for p in parts {
+            let from = skip.min(p.len());
+            skip -= from;
+            self.out.push(&p[from..]);
+        }
+        Ok(())
+    }
+
+    fn write_parts_now(&mut self, parts: &[&[u8]], total: usize) -> io::Result<usize> {
+        let mut sent = 0;
+        while sent < total {
+            let mut skip = sent;
+            let slices: Vec<io::IoSlice<'_>> = parts
+                .iter()
+                .filter_map(|p| {
+                    let from = skip.min(p.len());
+                    skip -= from;
+                    (from < p.len()).then(|| io::IoSlice::new(&p[from..]))
+                })
+                .collect();
+            match self.socket.write_vectored(&slices) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(sent)
+    }
+
     /// Move ciphertext the TLS session produced to the socket, buffering
     /// what it does not take. A no-op without TLS.
     pub fn pump_tls(&mut self) -> Result<(), Error> {

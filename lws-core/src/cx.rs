@@ -179,6 +179,12 @@ impl<'a> ConnCx<'a> {
         self.io.write(data)
     }
 
+    /// Write several buffers as one (e.g. a header and a payload held
+    /// elsewhere) without copying them together; same rules as `write`.
+    pub fn write_parts(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+        self.io.write_parts(parts)
+    }
+
     /// Send a datagram (adopted UDP sockets only).
     pub fn send_to(&mut self, data: &[u8], to: SocketAddr) -> Result<(), Error> {
         self.io.send_to(data, to)

@@ -101,6 +101,20 @@ impl Socket {
         }
     }
 
+    /// Gathered write (one syscall for several buffers) where the
+    /// descriptor supports it.
+    pub fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.write_vectored(bufs),
+            Socket::Unix(s) => s.write_vectored(bufs),
+            Socket::File(s) => s.write_vectored(bufs),
+            _ => match bufs.iter().find(|b| !b.is_empty()) {
+                Some(b) => self.write(b),
+                None => Ok(0),
+            },
+        }
+    }
+
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {
             Socket::Tcp(s) => s.take_error(),

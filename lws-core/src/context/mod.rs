@@ -123,7 +123,7 @@ impl Default for ContextBuilder {
             vhosts: Vec::new(),
             tls_backend: None,
             tls_client: TlsClientSpec::default(),
-            rx_buffer: 32 * 1024,
+            rx_buffer: 64 * 1024,
             stop_grace: Duration::from_secs(3),
         }
     }
@@ -136,7 +136,7 @@ impl ContextBuilder {
         self
     }
 
-    /// Size of the per-thread receive buffer (default 32 KiB): the most a
+    /// Size of the per-thread receive buffer (default 64 KiB): the most a
     /// single read delivers. It is shared by all connections of the thread.
     pub fn rx_buffer_size(mut self, bytes: usize) -> Self {
         self.rx_buffer = bytes.max(512);

@@ -18,6 +18,10 @@ use crate::token::{ConnKey, Readiness, Token};
 
 /// Reads per event for edge-triggered loops before yielding.
 const EDGE_READ_BUDGET: usize = 16;
+/// Level-triggered loops read again (up to this many times) only while
+/// each read fills the buffer: bulk transfers then need far fewer loop
+/// turns, while small messages still cost one read per event.
+const LEVEL_READ_BUDGET: usize = 4;
 
 enum ReadOutcome {
     Data(usize),
@@ -146,7 +150,7 @@ impl Context {
         let budget = if self.edge_triggered {
             EDGE_READ_BUDGET
         } else {
-            1
+            LEVEL_READ_BUDGET
         };
         let mut spent = 0;
         while spent < budget {
@@ -155,6 +159,12 @@ impl Context {
                 Some(ReadOutcome::Data(n)) => {
                     let data = &buf[..n];
                     self.dispatch(key, |role, cx, p| role.on_rx(cx, p, data));
+                    if !self.edge_triggered && n < buf.len() {
+                        // Level-triggered and the socket is drained: the
+                        // loop reports any more, fairly, next turn.
+                        spent = 0;
+                        break;
+                    }
                 }
                 Some(ReadOutcome::Datagram(n, from)) => {
                     let data = &buf[..n];

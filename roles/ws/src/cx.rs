@@ -61,20 +61,27 @@ impl<'a> WsCx<'_, 'a> {
 
     /// Send a text message (one frame; compressed if negotiated).
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        let frame = self.tx()?.message(true, text.as_bytes())?;
-        Ok(self.conn.write(&frame)?)
+        self.send_message(true, text.as_bytes())
     }
 
     /// Send a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        let frame = self.tx()?.message(false, data)?;
-        Ok(self.conn.write(&frame)?)
+        self.send_message(false, data)
+    }
+
+    fn send_message(&mut self, text: bool, data: &[u8]) -> Result<(), SendError> {
+        let tx = match self.tx.as_deref_mut() {
+            Some(tx) if !tx.close_sent => tx,
+            _ => return Err(SendError::NotOpen),
+        };
+        let frame = tx.message(text, data)?;
+        Ok(self.conn.write_parts(&frame.parts())?)
     }
 
     /// Send one fragment of a message sent in pieces; `last` ends it.
     pub fn send_fragment(&mut self, text: bool, data: &[u8], last: bool) -> Result<(), SendError> {
         let frame = self.tx()?.fragment(text, data, last)?;
-        Ok(self.conn.write(&frame)?)
+        Ok(self.conn.write_parts(&frame.parts())?)
     }
 
     /// Send a ping (payload up to 125 bytes).

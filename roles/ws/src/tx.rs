@@ -11,6 +11,27 @@ use crate::proto::{WsError, close};
 /// permessage-deflate is on (compression would not pay for itself).
 const COMPRESS_MIN: usize = 16;
 
+/// An encoded frame: a header and a payload that may be borrowed.
+pub(crate) struct Frame<'a> {
+    head: Vec<u8>,
+    body: Body<'a>,
+}
+
+enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Frame<'_> {
+    pub fn parts(&self) -> [&[u8]; 2] {
+        let body: &[u8] = match &self.body {
+            Body::Borrowed(b) => b,
+            Body::Owned(v) => v,
+        };
+        [&self.head, body]
+    }
+}
+
 pub(crate) struct Sender {
     side: Side,
     deflater: Option<Deflater>,
@@ -65,27 +86,66 @@ impl Sender {
         out
     }
 
+    /// A frame whose payload is written from where it lies when it needs no
+    /// masking (server side): header and payload go out as two parts.
+    fn frame_parts<'a>(
+        &mut self,
+        fin: bool,
+        rsv1: bool,
+        op: Opcode,
+        payload: &'a [u8],
+    ) -> Frame<'a> {
+        if self.side == Side::Client {
+            return Frame {
+                head: Vec::new(),
+                body: Body::Owned(self.frame(fin, rsv1, op, payload)),
+            };
+        }
+        let mut head = Vec::with_capacity(MAX_HEADER_LEN);
+        write_header(&mut head, fin, rsv1, op, None, payload.len() as u64);
+        Frame {
+            head,
+            body: Body::Borrowed(payload),
+        }
+    }
+
     /// A whole message as one frame.
-    pub fn message(&mut self, text: bool, data: &[u8]) -> Result<Vec<u8>, WsError> {
+    pub fn message<'a>(&'a mut self, text: bool, data: &'a [u8]) -> Result<Frame<'a>, WsError> {
         if self.fragmenting.is_some() {
             return Err(WsError::Protocol("a fragmented message is in progress"));
         }
         let op = if text { Opcode::Text } else { Opcode::Binary };
-        if let Some(d) = self.deflater.as_mut()
-            && data.len() >= COMPRESS_MIN
-        {
+        if self.deflater.is_some() && data.len() >= COMPRESS_MIN {
             let mut z = std::mem::take(&mut self.zbuf);
             z.clear();
-            d.compress(data, &mut z)?;
-            let f = self.frame(true, true, op, &z);
+            if let Some(d) = self.deflater.as_mut() {
+                d.compress(data, &mut z)?;
+            }
             self.zbuf = z;
-            return Ok(f);
+            let side = self.side;
+            let mask = self.mask();
+            let mut head = Vec::with_capacity(MAX_HEADER_LEN);
+            write_header(&mut head, true, true, op, mask, self.zbuf.len() as u64);
+            if side == Side::Client
+                && let Some(k) = mask
+            {
+                apply_mask(&mut self.zbuf, k, 0);
+            }
+            return Ok(Frame {
+                head,
+                body: Body::Borrowed(&self.zbuf),
+            });
         }
-        Ok(self.frame(true, false, op, data))
+        Ok(self.frame_parts(true, false, op, data))
     }
 
     /// One fragment of a message sent in pieces (never compressed).
-    pub fn fragment(&mut self, text: bool, data: &[u8], last: bool) -> Result<Vec<u8>, WsError> {
+    pub fn fragment<'a>(
+        &mut self,
+        text: bool,
+        data: &'a [u8],
+        last: bool,
+    ) -> Result<Frame<'a>, WsError> {
         let op = match self.fragmenting {
             None => {
                 if text {
@@ -98,7 +158,7 @@ impl Sender {
             Some(_) => return Err(WsError::Protocol("fragment type differs from its message")),
         };
         self.fragmenting = if last { None } else { Some(text) };
-        Ok(self.frame(last, false, op, data))
+        Ok(self.frame_parts(last, false, op, data))
     }
 
     /// A ping or pong (payload cut to 125 bytes).
