@@ -13,7 +13,7 @@ mod cx;
 mod event;
 pub mod proto;
 mod role;
-mod rx;
+pub mod rx;
 mod server;
 mod tx;
 

@@ -17,7 +17,8 @@ use crate::proto::{WsError, close};
 
 /// One thing the peer sent.
 #[derive(Debug)]
-pub(crate) enum Incoming<'a> {
+#[non_exhaustive]
+pub enum Incoming<'a> {
     /// A whole message (whole-message mode).
     Message {
         text: bool,
@@ -38,7 +39,7 @@ pub(crate) enum Incoming<'a> {
 
 /// What the consumer wants after an item.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Flow {
+pub enum Flow {
     Continue,
     Stop,
 }
@@ -55,7 +56,7 @@ struct Message {
     first_piece: bool,
 }
 
-pub(crate) struct Receiver {
+pub struct Receiver {
     side: Side,
     max_message: u64,
     streaming: bool,
@@ -67,6 +68,15 @@ pub(crate) struct Receiver {
     utf8: Utf8Validator,
     inflater: Option<Inflater>,
     scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("side", &self.side)
+            .field("in_message", &self.msg.is_some())
+            .finish()
+    }
 }
 
 impl Receiver {
