@@ -96,6 +96,29 @@ echo "$body" | grep -q "lws-rs is serving this page" || { echo "https-server: wr
 stop INT
 rm -f "$CA"
 
+start ws-echo-server
+out=$("$EX/ws-client" --url "ws://127.0.0.1:$PORT/any" --send "ws hello")
+echo "$out" | grep -q "^received text: ws hello" || { echo "ws-client: $out"; exit 1; }
+echo "$out" | grep -q "^closed: 1000" || { echo "ws-client close: $out"; exit 1; }
+stop TERM
+
+start ws-chat-server
+got=$(python3 - "$PORT" <<'PY'
+import asyncio, sys, websockets
+async def main():
+    u = "ws://127.0.0.1:%s/" % sys.argv[1]
+    async with websockets.connect(u, subprotocols=["chat"]) as a, websockets.connect(u, subprotocols=["chat"]) as b:
+        await a.send("hi all")
+        while True:
+            if await asyncio.wait_for(b.recv(), 5) == "hi all":
+                print("broadcast ok"); return
+asyncio.run(main())
+PY
+)
+expect_eq "$got" "broadcast ok"
+curl -sS "http://127.0.0.1:$PORT/" | grep -q "lws-rs chat" || { echo "chat page missing"; exit 1; }
+stop TERM
+
 if "$EX/raw-client" --connect 127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"; then
     echo "raw-client to a closed port should fail"; exit 1
 fi
