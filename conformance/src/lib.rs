@@ -56,6 +56,8 @@ macro_rules! event_lib_suite {
             output_limit_refuses_excess => $crate::scenarios::flow::output_limit,
             client_connects_and_reports_errors => $crate::scenarios::client::connect_and_errors,
             client_connect_timeout => $crate::scenarios::client::connect_timeout,
+            http1_keepalive_50_connections => $crate::scenarios::web::http_keepalive,
+            websocket_echo_50_connections => $crate::scenarios::web::websocket_echo,
         );
     };
     (@tests $runner:expr; $($name:ident => $scenario:path),* $(,)?) => {

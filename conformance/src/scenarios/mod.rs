@@ -8,3 +8,4 @@ pub mod echo;
 pub mod flow;
 pub mod timers;
 pub mod waker;
+pub mod web;
