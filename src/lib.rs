@@ -9,6 +9,7 @@
 //! | `loop-polling` | the `polling` crate, owned or on a host's `Poller` |
 //! | `loop-calloop` | calloop: the context as an `EventSource` |
 //! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
+//! | `loop-libuv` | libuv: owned, or handles on a host's `uv_loop_t` (needs libuv1-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
@@ -68,5 +69,8 @@ pub use lws_loop_calloop as calloop;
 
 #[cfg(feature = "loop-glib")]
 pub use lws_loop_glib as glib;
+
+#[cfg(feature = "loop-libuv")]
+pub use lws_loop_libuv as libuv;
 
 pub mod loops;

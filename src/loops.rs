@@ -15,6 +15,8 @@ pub fn names() -> &'static [&'static str] {
         "calloop",
         #[cfg(feature = "loop-glib")]
         "glib",
+        #[cfg(feature = "loop-libuv")]
+        "libuv",
     ]
 }
 
@@ -33,6 +35,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "calloop" => crate::calloop::CalloopLoop::new().run(ctx),
         #[cfg(feature = "loop-glib")]
         "glib" => crate::glib::GlibLoop::new().run(ctx),
+        #[cfg(feature = "loop-libuv")]
+        "libuv" => crate::libuv::UvLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

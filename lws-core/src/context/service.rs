@@ -68,8 +68,13 @@ impl Context {
     }
 
     /// Run every scheduler entry due at `now`, in deadline order.
+    ///
+    /// Afterwards the next deadline is always re-announced with
+    /// `IoCmd::Timer`, even if unchanged: a loop's one-shot timer that fired
+    /// a little early (millisecond-granular loops) must be re-armed.
     pub fn service_timers(&mut self, now: Instant) {
         self.now = now;
+        self.announced = None;
         let mark = self.sched.mark();
         while let Some((_, entry)) = self.sched.pop_due(now, mark) {
             self.fire(entry);
