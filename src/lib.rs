@@ -10,6 +10,7 @@
 //! | `loop-calloop` | calloop: the context as an `EventSource` |
 //! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
 //! | `loop-libuv` | libuv: owned, or handles on a host's `uv_loop_t` (needs libuv1-dev) |
+//! | `loop-libevent` | libevent: owned, or events on a host's `event_base` (needs libevent-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
@@ -72,5 +73,8 @@ pub use lws_loop_glib as glib;
 
 #[cfg(feature = "loop-libuv")]
 pub use lws_loop_libuv as libuv;
+
+#[cfg(feature = "loop-libevent")]
+pub use lws_loop_libevent as libevent;
 
 pub mod loops;

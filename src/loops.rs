@@ -17,6 +17,8 @@ pub fn names() -> &'static [&'static str] {
         "glib",
         #[cfg(feature = "loop-libuv")]
         "libuv",
+        #[cfg(feature = "loop-libevent")]
+        "libevent",
     ]
 }
 
@@ -37,6 +39,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "glib" => crate::glib::GlibLoop::new().run(ctx),
         #[cfg(feature = "loop-libuv")]
         "libuv" => crate::libuv::UvLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-libevent")]
+        "libevent" => crate::libevent::EvLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

@@ -14,7 +14,31 @@ use std::time::Instant;
 use crate::context::Context;
 use crate::error::Error;
 use crate::io_cmd::IoCmd;
-use crate::token::{Interest, Token};
+use crate::token::{Interest, Readiness, Token};
+
+/// Something a loop's watcher observed, for adapters that queue
+/// observations from C callbacks and hand them over later (owned mode) or
+/// at once (foreign mode) with [`Context::handle_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopEvent {
+    /// A descriptor watcher fired.
+    Io(Token, Readiness),
+    /// The loop's timer fired.
+    Timer,
+    /// The idle/immediate watcher armed for forced service fired.
+    Forced,
+}
+
+impl Context {
+    /// Serve one [`LoopEvent`].
+    pub fn handle_event(&mut self, ev: LoopEvent) {
+        match ev {
+            LoopEvent::Io(t, r) => self.service_io(t, r),
+            LoopEvent::Timer => self.service_timers(Instant::now()),
+            LoopEvent::Forced => self.service_forced(),
+        }
+    }
+}
 
 /// One event loop's watcher operations.
 pub trait EventLib {
