@@ -11,6 +11,7 @@
 //! | `loop-glib` | GLib: owned, or sources on a host's `MainContext` (needs libglib2.0-dev) |
 //! | `loop-libuv` | libuv: owned, or handles on a host's `uv_loop_t` (needs libuv1-dev) |
 //! | `loop-libevent` | libevent: owned, or events on a host's `event_base` (needs libevent-dev) |
+//! | `loop-libev` | libev: owned, or watchers on a host's `ev_loop` (needs libev-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
@@ -76,5 +77,8 @@ pub use lws_loop_libuv as libuv;
 
 #[cfg(feature = "loop-libevent")]
 pub use lws_loop_libevent as libevent;
+
+#[cfg(feature = "loop-libev")]
+pub use lws_loop_libev as libev;
 
 pub mod loops;

@@ -19,6 +19,8 @@ pub fn names() -> &'static [&'static str] {
         "libuv",
         #[cfg(feature = "loop-libevent")]
         "libevent",
+        #[cfg(feature = "loop-libev")]
+        "libev",
     ]
 }
 
@@ -41,6 +43,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "libuv" => crate::libuv::UvLoop::new()?.run(ctx),
         #[cfg(feature = "loop-libevent")]
         "libevent" => crate::libevent::EvLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-libev")]
+        "libev" => crate::libev::EvLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(
