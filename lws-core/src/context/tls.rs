@@ -46,6 +46,13 @@ impl Context {
     /// is gone.
     fn tls_read_once(&mut self, key: ConnKey) -> Option<TlsRead> {
         let conn = self.conns.get_mut(key)?;
+        if conn.io.rx_paused && !matches!(conn.io.state, ConnState::Draining(_)) {
+            // The role paused: leave ciphertext in the socket so TCP pushes
+            // back, instead of filling the session's plaintext buffer.
+            // Resuming forces a service (see `reconcile`).
+            conn.io.tls_pending = true;
+            return None;
+        }
         let tls = conn.io.tls.as_mut()?;
         let r = loop {
             match tls.read_tls(&mut SocketReader(&mut conn.io.socket)) {

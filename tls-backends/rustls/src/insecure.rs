@@ -1,14 +1,33 @@
 //! `TlsClientSpec::insecure_skip_verify`: a verifier that accepts any
-//! server. For tests against peers with unverifiable certificates only
-//! (e.g. the C libwebsockets test server's 1024-bit, SAN-less one). Never
-//! enabled unless asked for explicitly.
+//! server certificate and any handshake signature. For tests against peers
+//! with unverifiable certificates only (e.g. the C libwebsockets test
+//! server's 1024-bit, SAN-less one, whose RSA key `ring` refuses even for
+//! signatures). The connection is encrypted but NOT authenticated.
+//!
+//! This verifier must never be installed unless a spec asks for it.
+
+use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, Error, SignatureScheme};
 
 #[derive(Debug)]
-pub(crate) struct AcceptAnything;
+pub(crate) struct AcceptAnything {
+    schemes: Vec<SignatureScheme>,
+}
+
+impl AcceptAnything {
+    /// Offers the signature schemes `provider` knows.
+    pub fn new(provider: &Arc<CryptoProvider>) -> Self {
+        AcceptAnything {
+            schemes: provider
+                .signature_verification_algorithms
+                .supported_schemes(),
+        }
+    }
+}
 
 impl ServerCertVerifier for AcceptAnything {
     fn verify_server_cert(
@@ -42,8 +61,6 @@ impl ServerCertVerifier for AcceptAnything {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.schemes.clone()
     }
 }

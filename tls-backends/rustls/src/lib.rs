@@ -1,51 +1,83 @@
 //! # lws-tls-rustls: the rustls backend for lws
 //!
 //! Implements [`lws_core::TlsBackend`] with rustls' sans-IO connections, so
-//! TLS runs on every event loop without the loop knowing. Server side: one
-//! acceptor per listener whose certificate resolver picks, by SNI, the
-//! certificate of the vhost that owns the name (falling back to the first
-//! vhost), and reports that vhost after the handshake. Client side: roots
-//! from given PEM or the system store, optional client certificate, ALPN.
+//! TLS runs on every event loop without the loop knowing:
+//!
+//! - Server: one acceptor per listener, whose certificate
+//!   resolver picks, by the client's SNI name, the certificate of the vhost
+//!   that owns the name (exact or `*.` wildcard, case-insensitive), falling
+//!   back to the listener's first vhost; after the handshake the session
+//!   reports that vhost so the core binds the connection to it.
+//! - Client: roots from the given PEM, else the system store
+//!   (else Mozilla's set), an optional client certificate, ALPN.
+//! - `testcert` (feature `testcert`): throwaway CAs and leaf certificates
+//!   for tests and examples.
+//!
+//! ```no_run
+//! use lws_core::{Context, Endpoint, TlsServerSpec, VhostBuilder};
+//! # fn demo(cert: Vec<u8>, key: Vec<u8>, p: impl lws_core::Protocol) -> lws_core::Result<()> {
+//! let ctx = Context::builder()
+//!     .tls_backend(lws_tls_rustls::RustlsBackend::shared())
+//!     .vhost(
+//!         VhostBuilder::new("localhost")
+//!             .listen(Endpoint::Tcp("127.0.0.1:7681".parse().expect("address")))
+//!             .tls(TlsServerSpec::from_pem(cert, key).alpn(["http/1.1"]))
+//!             .protocol("p", p),
+//!     )
+//!     .build()?;
+//! # drop(ctx); Ok(()) }
+//! ```
 //!
 //! This crate must not do I/O: the core moves bytes between the socket and
-//! the session.
+//! the session. It uses the `ring` crypto provider only (no C toolchain
+//! beyond what `ring` needs, no aws-lc).
 #![forbid(unsafe_code)]
 
+mod client;
 mod insecure;
 mod pem;
 mod resolver;
+mod server;
 mod session;
 #[cfg(feature = "testcert")]
 pub mod testcert;
 
 use std::sync::Arc;
 
-use lws_core::{
-    TlsAcceptor, TlsBackend, TlsClientSpec, TlsConnector, TlsError, TlsSession, TlsVhost,
-};
-use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
+use lws_core::{TlsAcceptor, TlsBackend, TlsClientSpec, TlsConnector, TlsError, TlsVhost};
+use rustls::crypto::CryptoProvider;
 
-use resolver::SniResolver;
-use session::Session;
+/// The rustls backend. Cheap to clone; share it with
+/// [`RustlsBackend::shared`] for `ContextBuilder::tls_backend`.
+#[derive(Debug, Clone)]
+pub struct RustlsBackend {
+    provider: Arc<CryptoProvider>,
+}
 
-/// The rustls backend (ring crypto provider).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RustlsBackend;
-
-impl RustlsBackend {
-    pub fn new() -> Self {
-        RustlsBackend
-    }
-
-    /// As a shared handle for `ContextBuilder::tls_backend`.
-    pub fn shared() -> lws_core::SharedTlsBackend {
-        Arc::new(RustlsBackend)
+impl Default for RustlsBackend {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+impl RustlsBackend {
+    /// The backend with rustls' `ring` provider and its default cipher
+    /// suites and key exchange groups.
+    pub fn new() -> Self {
+        Self::with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    }
+
+    /// The backend with a chosen crypto provider (e.g. `ring` restricted to
+    /// some cipher suites).
+    pub fn with_provider(provider: Arc<CryptoProvider>) -> Self {
+        RustlsBackend { provider }
+    }
+
+    /// [`RustlsBackend::new`] as a shared handle for
+    /// `ContextBuilder::tls_backend`.
+    pub fn shared() -> lws_core::SharedTlsBackend {
+        Arc::new(Self::new())
+    }
 }
 
 impl TlsBackend for RustlsBackend {
@@ -54,91 +86,10 @@ impl TlsBackend for RustlsBackend {
     }
 
     fn acceptor(&self, vhosts: &[TlsVhost<'_>]) -> Result<Box<dyn TlsAcceptor>, TlsError> {
-        let resolver = Arc::new(SniResolver::new(vhosts)?);
-        let mut config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Config(e.to_string()))?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver.clone());
-        config.alpn_protocols = vhosts
-            .first()
-            .map(|v| v.spec.alpn.clone())
-            .unwrap_or_default();
-        Ok(Box::new(Acceptor {
-            config: Arc::new(config),
-            resolver,
-        }))
+        Ok(Box::new(server::Acceptor::new(vhosts, &self.provider)?))
     }
 
     fn connector(&self, spec: &TlsClientSpec) -> Result<Box<dyn TlsConnector>, TlsError> {
-        let versions = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Config(e.to_string()))?;
-        let builder = match spec.insecure_skip_verify {
-            true => versions
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(insecure::AcceptAnything)),
-            false => versions.with_root_certificates(roots(&spec.ca_pem)?),
-        };
-        let mut config = match &spec.client_cert {
-            Some((chain, key)) => builder
-                .with_client_auth_cert(
-                    pem::certs(chain, "client certificate")?,
-                    pem::key(key, "client key")?,
-                )
-                .map_err(|e| TlsError::Config(format!("client certificate: {e}")))?,
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = spec.alpn.clone();
-        Ok(Box::new(Connector {
-            config: Arc::new(config),
-        }))
-    }
-}
-
-/// Given PEM roots, else the system's, else the Mozilla set.
-fn roots(ca_pem: &[u8]) -> Result<RootCertStore, TlsError> {
-    let mut store = RootCertStore::empty();
-    if !ca_pem.is_empty() {
-        for cert in pem::certs(ca_pem, "CA")? {
-            store
-                .add(cert)
-                .map_err(|e| TlsError::Config(format!("CA certificate: {e}")))?;
-        }
-        return Ok(store);
-    }
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _) = store.add_parsable_certificates(native.certs);
-    if added == 0 {
-        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    Ok(store)
-}
-
-struct Acceptor {
-    config: Arc<ServerConfig>,
-    resolver: Arc<SniResolver>,
-}
-
-impl TlsAcceptor for Acceptor {
-    fn accept(&self) -> Box<dyn TlsSession> {
-        match ServerConnection::new(self.config.clone()) {
-            Ok(c) => Box::new(Session::server(c, self.resolver.clone())),
-            Err(e) => Box::new(Session::broken(e.to_string())),
-        }
-    }
-}
-
-struct Connector {
-    config: Arc<ClientConfig>,
-}
-
-impl TlsConnector for Connector {
-    fn connect(&self, server_name: &str) -> Result<Box<dyn TlsSession>, TlsError> {
-        let name = ServerName::try_from(server_name.to_owned())
-            .map_err(|_| TlsError::ServerName(server_name.to_owned()))?;
-        let conn = ClientConnection::new(self.config.clone(), name)
-            .map_err(|e| TlsError::Config(e.to_string()))?;
-        Ok(Box::new(Session::client(conn)))
+        Ok(Box::new(client::Connector::new(spec, &self.provider)?))
     }
 }

@@ -1,73 +1,102 @@
-//! Certificate selection by SNI across the vhosts sharing a listener.
+//! Certificate selection by SNI across the vhosts sharing one listener.
+//!
+//! [`SniResolver`] holds, per vhost, the host names it answers for and its
+//! parsed certificate and key. rustls asks it for a certificate while it
+//! reads the ClientHello; the session asks it again, after the handshake,
+//! which vhost owns the name the client sent. Both questions go through
+//! the same matching function, so the certificate served and the vhost
+//! reported can never disagree, and nothing per connection is stored here.
+//!
+//! Matching is exact and ASCII case-insensitive; a name `*.example.com`
+//! matches exactly one extra label (`a.example.com`, not `example.com` nor
+//! `a.b.example.com`). Vhosts are tried in order, so an exact name of an
+//! earlier vhost wins over a later one's wildcard only by position. No or
+//! an unknown SNI name gets the first vhost's certificate.
+//!
+//! This module must not do I/O or keep per-connection state.
 
 use std::sync::Arc;
 
 use lws_core::{TlsError, TlsVhost};
+use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
 use crate::pem;
 
+/// One vhost as the resolver sees it.
+#[derive(Debug)]
+struct Entry {
+    vhost: String,
+    /// Lower-case host names (exact or `*.` wildcard).
+    names: Vec<String>,
+    key: Arc<CertifiedKey>,
+}
+
 /// Each vhost's names and certified key; the first is the default.
 #[derive(Debug)]
 pub(crate) struct SniResolver {
-    entries: Vec<(String, Vec<String>, Arc<CertifiedKey>)>,
+    entries: Vec<Entry>,
 }
 
 impl SniResolver {
-    pub fn new(vhosts: &[TlsVhost<'_>]) -> Result<Self, TlsError> {
-        let provider = rustls::crypto::ring::default_provider();
-        let mut entries = Vec::with_capacity(vhosts.len());
-        for v in vhosts {
-            let chain = pem::certs(
-                &v.spec.cert_chain_pem,
-                &format!("vhost {:?} certificate", v.vhost),
-            )?;
-            let key = pem::key(&v.spec.key_pem, &format!("vhost {:?} private key", v.vhost))?;
-            let ck = CertifiedKey::from_der(chain, key, &provider)
-                .map_err(|e| TlsError::Config(format!("vhost {:?}: {e}", v.vhost)))?;
-            let names = v.names.iter().map(|n| n.to_ascii_lowercase()).collect();
-            entries.push((v.vhost.to_owned(), names, Arc::new(ck)));
-        }
+    /// Parse every vhost's PEM chain and key; the error names the vhost.
+    pub fn new(vhosts: &[TlsVhost<'_>], provider: &CryptoProvider) -> Result<Self, TlsError> {
+        let entries = vhosts
+            .iter()
+            .map(|v| entry(v, provider))
+            .collect::<Result<Vec<_>, _>>()?;
         if entries.is_empty() {
-            return Err(TlsError::Config("no TLS vhosts".into()));
+            return Err(TlsError::Config("no TLS vhosts for this listener".into()));
         }
         Ok(SniResolver { entries })
     }
 
-    /// The vhost serving `sni` (exact or `*.` wildcard match), if any.
-    pub fn vhost_for(&self, sni: &str) -> Option<&str> {
-        let sni = sni.to_ascii_lowercase();
-        self.entries
-            .iter()
-            .find(|(_, names, _)| names.iter().any(|n| matches(n, &sni)))
-            .map(|(v, _, _)| v.as_str())
+    /// The vhost whose certificate a client sending `sni` gets: the owner
+    /// of the name, else the first vhost.
+    pub fn vhost_for(&self, sni: Option<&str>) -> &str {
+        &self.entry_for(sni).vhost
     }
 
-    fn key_for(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
-        let by_name = sni.and_then(|s| {
-            let s = s.to_ascii_lowercase();
+    fn entry_for(&self, sni: Option<&str>) -> &Entry {
+        sni.and_then(|s| {
             self.entries
                 .iter()
-                .find(|(_, names, _)| names.iter().any(|n| matches(n, &s)))
-        });
-        by_name.or(self.entries.first()).map(|(_, _, k)| k.clone())
+                .find(|e| e.names.iter().any(|n| matches(n, s)))
+        })
+        .unwrap_or(&self.entries[0])
     }
 }
 
-/// `*.example.com` matches exactly one extra label.
+fn entry(v: &TlsVhost<'_>, provider: &CryptoProvider) -> Result<Entry, TlsError> {
+    let chain = pem::certs(
+        &v.spec.cert_chain_pem,
+        &format!("vhost {:?} certificate", v.vhost),
+    )?;
+    let key = pem::key(&v.spec.key_pem, &format!("vhost {:?} private key", v.vhost))?;
+    let key = CertifiedKey::from_der(chain, key, provider)
+        .map_err(|e| TlsError::Config(format!("vhost {:?} certificate and key: {e}", v.vhost)))?;
+    Ok(Entry {
+        vhost: v.vhost.to_owned(),
+        names: v.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+        key: Arc::new(key),
+    })
+}
+
+/// Whether the lower-case `pattern` (exact or `*.suffix`) matches `name`,
+/// ignoring ASCII case in `name`.
 fn matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_prefix("*.") {
         Some(suffix) => name
             .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
-        None => pattern == name,
+            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
+        None => pattern.eq_ignore_ascii_case(name),
     }
 }
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.key_for(hello.server_name())
+        Some(self.entry_for(hello.server_name()).key.clone())
     }
 }
 
@@ -76,11 +105,19 @@ mod tests {
     use super::matches;
 
     #[test]
-    fn wildcard_matches_one_label() {
+    fn exact_names_ignore_ascii_case() {
         assert!(matches("a.test", "a.test"));
+        assert!(matches("a.test", "A.Test"));
+        assert!(!matches("a.test", "b.test"));
+        assert!(!matches("a.test", "a.test.evil"));
+    }
+
+    #[test]
+    fn wildcard_matches_exactly_one_label() {
         assert!(matches("*.test", "a.test"));
+        assert!(matches("*.test", "A.TEST"));
         assert!(!matches("*.test", "a.b.test"));
         assert!(!matches("*.test", "test"));
-        assert!(!matches("a.test", "b.test"));
+        assert!(!matches("*.test", ".test"));
     }
 }

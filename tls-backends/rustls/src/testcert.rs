@@ -1,6 +1,11 @@
 //! Throwaway certificates for tests and examples (feature `testcert`): a
-//! CA and leaf certificates it signs, all generated in memory with rcgen.
-//! Never use these for anything but loopback testing.
+//! CA and leaf certificates it signs, or a self-signed certificate, all
+//! generated in memory with rcgen and returned as PEM strings.
+//!
+//! This module must not be used for real deployments, and must not write
+//! keys anywhere: callers that need files (e.g. for `curl --cacert`) write
+//! them to a temporary directory and delete them. No key is ever checked
+//! into the repository.
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 

@@ -1,11 +1,15 @@
 //! HTTP/1.1 over TLS: curl (`--cacert`) against the http1 server, and the
 //! lws HTTP client against the same server.
+//!
+//! These tests must not bind anything but 127.0.0.1, wait without bound, or
+//! leave their temporary files behind.
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use lws_conformance::peer::Watchdog;
 use lws_core::{Context, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec, VhostBuilder};
 use lws_loop_poll::PollLoop;
 use lws_role_http1::HttpProtocol;
@@ -134,11 +138,7 @@ fn fetch(url: &str, ca_pem: &str) -> Fetch {
         .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
         .build()
         .expect("ctx");
-    let remote = ctx.remote();
-    let dog = thread::spawn(move || {
-        thread::sleep(Duration::from_secs(20));
-        remote.stop();
-    });
+    let dog = Watchdog::arm(ctx.remote(), Duration::from_secs(20));
     client::send(&mut ctx, "fetch", ClientRequest::get(url).expect("url")).expect("send");
     PollLoop::new().expect("loop").run(&mut ctx).expect("run");
     drop(dog);
@@ -240,11 +240,7 @@ fn lws_client_against_python_https_with_client_certificate() {
         .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
         .build()
         .expect("ctx");
-    let remote = ctx.remote();
-    let dog = thread::spawn(move || {
-        thread::sleep(Duration::from_secs(20));
-        remote.stop();
-    });
+    let dog = Watchdog::arm(ctx.remote(), Duration::from_secs(20));
     let url = format!("https://localhost:{port}/");
     client::send(&mut ctx, "fetch", ClientRequest::get(&url).expect("url")).expect("send");
     PollLoop::new().expect("loop").run(&mut ctx).expect("run");
