@@ -12,6 +12,7 @@
 //! | `loop-libuv` | libuv: owned, or handles on a host's `uv_loop_t` (needs libuv1-dev) |
 //! | `loop-libevent` | libevent: owned, or events on a host's `event_base` (needs libevent-dev) |
 //! | `loop-libev` | libev: owned, or watchers on a host's `ev_loop` (needs libev-dev) |
+//! | `loop-sdevent` | systemd sd-event: owned, or sources on a host's `sd_event` (needs libsystemd-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
@@ -80,5 +81,8 @@ pub use lws_loop_libevent as libevent;
 
 #[cfg(feature = "loop-libev")]
 pub use lws_loop_libev as libev;
+
+#[cfg(feature = "loop-sdevent")]
+pub use lws_loop_sdevent as sdevent;
 
 pub mod loops;

@@ -21,6 +21,8 @@ pub fn names() -> &'static [&'static str] {
         "libevent",
         #[cfg(feature = "loop-libev")]
         "libev",
+        #[cfg(feature = "loop-sdevent")]
+        "sd-event",
     ]
 }
 
@@ -45,6 +47,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "libevent" => crate::libevent::EvLoop::new()?.run(ctx),
         #[cfg(feature = "loop-libev")]
         "libev" => crate::libev::EvLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-sdevent")]
+        "sd-event" => crate::sdevent::SdLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

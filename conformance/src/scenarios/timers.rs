@@ -141,8 +141,10 @@ pub fn idle_timeout(run: Runner<'_>) {
     let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
     let peers = thread::spawn(move || {
         let silent = thread::spawn(move || {
-            let mut s = peer::connect(addr);
+            // Start the clock before connecting: the server may accept (and
+            // arm the idle timer) before this thread returns from connect.
             let t0 = Instant::now();
+            let mut s = peer::connect(addr);
             let eof = peer::read_to_eof(&mut s)
                 .map(|b| b.is_empty())
                 .unwrap_or(false);
