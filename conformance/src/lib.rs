@@ -70,3 +70,13 @@ macro_rules! event_lib_suite {
         )*
     };
 }
+
+/// How many descriptors are registered in the epoll instance `epfd`, read
+/// from `/proc/self/fdinfo` (one `tfd:` line per registration). Foreign
+/// tests compare it before attaching and after detaching to prove the
+/// library left nothing in the host's loop.
+pub fn epoll_registered(epfd: std::os::fd::RawFd) -> usize {
+    std::fs::read_to_string(format!("/proc/self/fdinfo/{epfd}"))
+        .map(|s| s.lines().filter(|l| l.starts_with("tfd:")).count())
+        .unwrap_or_else(|e| panic!("fdinfo of epoll fd {epfd}: {e}"))
+}

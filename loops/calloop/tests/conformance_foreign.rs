@@ -1,7 +1,9 @@
 //! The shared conformance suite inside a host's calloop `EventLoop` that
 //! also runs a timer of its own, which must keep firing while the library
-//! runs and after it is gone.
+//! runs and after it is gone; afterwards the loop's epoll set holds only
+//! what it held before the library was inserted.
 
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use calloop::EventLoop;
@@ -27,6 +29,12 @@ fn host_runs(ctx: Context) -> Context {
             },
         )
         .expect("host timer");
+    // Let the host's timer register before taking the baseline.
+    event_loop
+        .dispatch(Duration::ZERO, &mut Host::default())
+        .expect("dispatch");
+    let epfd = event_loop.as_fd().as_raw_fd();
+    let baseline = lws_conformance::epoll_registered(epfd);
     handle
         .insert_source(
             LwsSource::new(ctx).expect("source"),
@@ -49,6 +57,11 @@ fn host_runs(ctx: Context) -> Context {
     assert!(
         host.ticks > ticks,
         "host timer still fires after the library left"
+    );
+    assert_eq!(
+        lws_conformance::epoll_registered(epfd),
+        baseline,
+        "the library's descriptor left the host's epoll set"
     );
     *host.ctx.take().expect("context back")
 }
