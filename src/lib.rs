@@ -12,6 +12,7 @@
 //! | `loop-libuv` | libuv: owned, or handles on a host's `uv_loop_t` (needs libuv1-dev) |
 //! | `loop-libevent` | libevent: owned, or events on a host's `event_base` (needs libevent-dev) |
 //! | `loop-libev` | libev: owned, or watchers on a host's `ev_loop` (needs libev-dev) |
+//! | `loop-async-io` | async-io: the context as a task on any executor that drives async-io |
 //! | `loop-sdevent` | systemd sd-event: owned, or sources on a host's `sd_event` (needs libsystemd-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
@@ -84,5 +85,8 @@ pub use lws_loop_libev as libev;
 
 #[cfg(feature = "loop-sdevent")]
 pub use lws_loop_sdevent as sdevent;
+
+#[cfg(feature = "loop-async-io")]
+pub use lws_loop_async_io as async_io;
 
 pub mod loops;

@@ -23,6 +23,8 @@ pub fn names() -> &'static [&'static str] {
         "libev",
         #[cfg(feature = "loop-sdevent")]
         "sd-event",
+        #[cfg(feature = "loop-async-io")]
+        "async-io",
     ]
 }
 
@@ -49,6 +51,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "libev" => crate::libev::EvLoop::new()?.run(ctx),
         #[cfg(feature = "loop-sdevent")]
         "sd-event" => crate::sdevent::SdLoop::new()?.run(ctx),
+        #[cfg(feature = "loop-async-io")]
+        "async-io" => crate::async_io::AsyncIoLoop::new().run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(
