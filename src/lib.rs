@@ -13,6 +13,7 @@
 //! | `loop-libevent` | libevent: owned, or events on a host's `event_base` (needs libevent-dev) |
 //! | `loop-libev` | libev: owned, or watchers on a host's `ev_loop` (needs libev-dev) |
 //! | `loop-async-io` | async-io: the context as a task on any executor that drives async-io |
+//! | `loop-uloop` | OpenWrt uloop (libubox, built from source by libubox-sys; needs cmake): owned, or watchers on the process's uloop |
 //! | `loop-sdevent` | systemd sd-event: owned, or sources on a host's `sd_event` (needs libsystemd-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
@@ -88,5 +89,8 @@ pub use lws_loop_sdevent as sdevent;
 
 #[cfg(feature = "loop-async-io")]
 pub use lws_loop_async_io as async_io;
+
+#[cfg(feature = "loop-uloop")]
+pub use lws_loop_uloop as uloop;
 
 pub mod loops;

@@ -25,6 +25,8 @@ pub fn names() -> &'static [&'static str] {
         "sd-event",
         #[cfg(feature = "loop-async-io")]
         "async-io",
+        #[cfg(feature = "loop-uloop")]
+        "uloop",
     ]
 }
 
@@ -53,6 +55,8 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         "sd-event" => crate::sdevent::SdLoop::new()?.run(ctx),
         #[cfg(feature = "loop-async-io")]
         "async-io" => crate::async_io::AsyncIoLoop::new().run(ctx),
+        #[cfg(feature = "loop-uloop")]
+        "uloop" => crate::uloop::UloopLoop::new().run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

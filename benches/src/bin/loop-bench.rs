@@ -20,6 +20,14 @@ fn main() {
     println!("raw echo, {conns} conns x {messages} msgs x {size} B, owned loop on its own thread");
     println!("| loop | msg/s | p50 us | p99 us | vs poll |");
     println!("|---|---:|---:|---:|---:|");
+    // One untimed full-size round first: the first run of the load client
+    // in a process is slower (thread stacks, page faults), whatever loop.
+    {
+        let warm = server::start("poll", None);
+        load::run(warm.addr, &l).expect("warm-up round");
+        warm.remote.stop();
+        let _ = warm.thread.join();
+    }
     let mut base = None;
     for name in lws::loops::names() {
         let running = server::start(name, None);
