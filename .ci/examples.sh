@@ -124,4 +124,24 @@ if "$EX/raw-client" --connect 127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"; then
 fi
 grep -q 'connect failed' "$TMP/refused.err"
 
+# Foreign-loop examples: each runs to completion by itself inside a host
+# loop and exits non-zero unless its checks held; the key lines must show.
+run_foreign() {
+    local name=$1 features=$2; shift 2
+    local out
+    out=$(cargo run -q --example "$name" --features "$features") || {
+        echo "$name failed:"; echo "$out"; exit 1; }
+    echo "$out" | sed "s/^/$name: /"
+    for want in "$@"; do
+        echo "$out" | grep -q -- "$want" || { echo "$name: missing '$want'"; exit 1; }
+    done
+}
+run_foreign glib-foreign loop-glib "http GET / -> 200" "ws echo 3/3" \
+    "its sources left on the host context: 0" "5 after it left"
+run_foreign libuv-foreign loop-libuv "http GET / -> 200" "ws echo 3/3" \
+    "its handles left on the host loop: 0" "fired 5 more times"
+run_foreign calloop-foreign loop-calloop "http GET / -> 200" "ws echo 3/3" "fired 5 more times"
+run_foreign adopt-into-host-loop loop-mio 'library replied: "hello lws"' \
+    'host replied: "served by the host"' "registrations left after stop: 0"
+
 echo "examples: all passed"

@@ -5,6 +5,8 @@
 
 #[cfg(feature = "tls-rustls")]
 pub mod tls;
+#[cfg(feature = "role-ws")]
+pub mod web_demo;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};

@@ -21,6 +21,9 @@
 
 mod ffi;
 
+/// The calloop crate this adapter is built against (hosts use the same one).
+pub use calloop;
+
 use std::time::Duration;
 
 use calloop::{

@@ -27,6 +27,8 @@ use std::time::Instant;
 use glib::MainContext;
 use lws_core::{Context, Error, EventLib, RunLoop};
 
+/// The glib crate this adapter is built against (hosts use the same one).
+pub use glib;
 pub use watchers::Watchers;
 use watchers::{Fired, Sink};
 

@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 use lws_core::{Context, Error, EventLib, Interest, RunLoop, Token};
 use mio::{Events, Poll};
 
+/// The mio crate this adapter is built against (hosts use the same one).
+pub use mio;
 pub use registry::Registrations;
 
 /// Bit marking the library's tokens in a shared `mio::Registry`.
