@@ -29,6 +29,26 @@ pub enum LoopEvent {
     Forced,
 }
 
+/// Where a callback-driven adapter puts what its loop observed: queued for
+/// an owned run loop, which holds the `&mut Context` and serves the queue
+/// after each loop iteration, or served at once on the context the adapter
+/// holds itself (foreign mode, where callbacks are the only entry).
+#[derive(Debug)]
+pub enum EventSink {
+    Queue(Vec<LoopEvent>),
+    Direct(Option<Box<Context>>),
+}
+
+impl EventSink {
+    /// The queued observations, in order (none in direct mode).
+    pub fn take_queued(&mut self) -> Vec<LoopEvent> {
+        match self {
+            EventSink::Queue(q) => std::mem::take(q),
+            EventSink::Direct(_) => Vec::new(),
+        }
+    }
+}
+
 impl Context {
     /// Serve one [`LoopEvent`].
     pub fn handle_event(&mut self, ev: LoopEvent) {
@@ -93,7 +113,10 @@ pub trait EventLib {
 }
 
 /// A loop the library owns and runs.
-pub trait RunLoop: EventLib {
+pub trait RunLoop {
+    /// Short name ("poll", "glib", ...), for messages.
+    fn name(&self) -> &'static str;
+
     /// Run `ctx` until it has stopped (see [`Context::stop`]).
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error>;
 }

@@ -35,7 +35,7 @@ mod vhost;
 pub use context::{Context, ContextBuilder, Stats};
 pub use cx::{ConnCx, Cx};
 pub use error::{Error, Result};
-pub use event_lib::{EventLib, LoopEvent, RunLoop};
+pub use event_lib::{EventLib, EventSink, LoopEvent, RunLoop};
 pub use io_cmd::{Closing, IoCmd};
 pub use protocol::{ContextEvent, Origin, Protocol, downcast_protocol};
 pub use remote::Remote;

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_io::Async;
-use lws_core::{Context, Error, EventLib, RunLoop};
+use lws_core::{Context, Error, RunLoop};
 use lws_loop_poll::PollLoop;
 
 fn loop_err(e: io::Error) -> Error {
@@ -107,25 +107,11 @@ impl AsyncIoLoop {
     }
 }
 
-impl EventLib for AsyncIoLoop {
-    // The task drives an embedded PollLoop, which applies the context's
-    // commands itself; these are never called.
+impl RunLoop for AsyncIoLoop {
     fn name(&self) -> &'static str {
         "async-io"
     }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
 
-impl RunLoop for AsyncIoLoop {
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         async_io::block_on(serve_borrowed(ctx))
     }

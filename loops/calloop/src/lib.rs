@@ -29,7 +29,7 @@ use std::time::Duration;
 use calloop::{
     EventLoop, EventSource, Interest, Mode, Poll, PostAction, Readiness, Token, TokenFactory,
 };
-use lws_core::{Context, Error, EventLib, RunLoop};
+use lws_core::{Context, Error, RunLoop};
 use lws_loop_poll::PollLoop;
 
 /// What an [`LwsSource`] reports to its calloop callback.
@@ -159,25 +159,11 @@ impl CalloopLoop {
     }
 }
 
-impl EventLib for CalloopLoop {
-    // The owned loop drives an embedded PollLoop through LwsSource, which
-    // applies the context's commands itself; these are never called.
+impl RunLoop for CalloopLoop {
     fn name(&self) -> &'static str {
         "calloop"
     }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
 
-impl RunLoop for CalloopLoop {
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let loop_err = |e: calloop::Error| Error::Loop {
             lib: "calloop",

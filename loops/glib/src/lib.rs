@@ -22,7 +22,6 @@ mod watchers;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use std::time::Instant;
 
 use glib::MainContext;
 use lws_core::{Context, Error, EventLib, RunLoop};
@@ -44,24 +43,11 @@ impl GlibLoop {
     }
 }
 
-impl EventLib for GlibLoop {
-    // The owned loop applies commands through its `Watchers`.
+impl RunLoop for GlibLoop {
     fn name(&self) -> &'static str {
         "glib"
     }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<Instant>) {}
-}
 
-impl RunLoop for GlibLoop {
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let main = MainContext::new();
         let _owner = main.acquire().map_err(|e| Error::Loop {

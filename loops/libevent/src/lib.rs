@@ -69,23 +69,6 @@ impl EvLoop {
     }
 }
 
-impl EventLib for EvLoop {
-    // The owned loop applies commands through its events (`sync` below).
-    fn name(&self) -> &'static str {
-        "libevent"
-    }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
-
 fn sync(ctx: &mut Context, shared: &Rc<RefCell<Shared>>) {
     let ptr = Rc::as_ptr(shared);
     let mut g = shared.borrow_mut();
@@ -103,6 +86,10 @@ fn sync(ctx: &mut Context, shared: &Rc<RefCell<Shared>>) {
 }
 
 impl RunLoop for EvLoop {
+    fn name(&self) -> &'static str {
+        "libevent"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let shared = new_shared(self.base.host(), Sink::Queue(Vec::new()));
         ffi::init(self.base.host(), &shared).map_err(loop_err)?;
@@ -110,10 +97,7 @@ impl RunLoop for EvLoop {
         sync(ctx, &shared);
         while !ctx.is_stopped() {
             self.base.run_once();
-            let fired = match &mut shared.borrow_mut().sink {
-                Sink::Queue(q) => std::mem::take(q),
-                Sink::Direct(_) => Vec::new(),
-            };
+            let fired = shared.borrow_mut().sink.take_queued();
             for ev in fired {
                 ctx.handle_event(ev);
             }

@@ -18,9 +18,9 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use libuv_sys2 as uv;
-use lws_core::{EventLib, Interest, Readiness, Token};
+use lws_core::{EventLib, Interest, LoopEvent, Readiness, Token};
 
-use crate::state::{Fired, Shared, Sink, deliver};
+use crate::state::{Shared, Sink};
 
 type SharedPtr = *const RefCell<Shared>;
 
@@ -240,7 +240,7 @@ pub(crate) fn close_all(s: &mut Shared) {
 }
 
 /// Hand one observation to the state, and (foreign mode) serve it.
-fn serve(ptr: SharedPtr, f: Fired) {
+fn serve(ptr: SharedPtr, f: LoopEvent) {
     // SAFETY: `ptr` is kept alive by the handle that called us.
     let cell = unsafe { &*ptr };
     let Ok(mut guard) = cell.try_borrow_mut() else {
@@ -251,7 +251,7 @@ fn serve(ptr: SharedPtr, f: Fired) {
         Sink::Queue(q) => q.push(f),
         Sink::Direct(ctx) => {
             let Some(ctx) = ctx.as_mut() else { return };
-            deliver(ctx, f);
+            ctx.handle_event(f);
             after_dispatch(s, ptr);
         }
     }
@@ -297,19 +297,19 @@ unsafe extern "C" fn poll_cb(h: *mut uv::uv_poll_t, status: c_int, ev: c_int) {
         hangup: ev & uv::uv_poll_event_UV_DISCONNECT as c_int != 0,
         error: status < 0,
     };
-    serve(ptr, Fired::Io(Token::from_raw(token), readiness));
+    serve(ptr, LoopEvent::Io(Token::from_raw(token), readiness));
 }
 
 unsafe extern "C" fn timer_cb(h: *mut uv::uv_timer_t) {
     // SAFETY: our timer handle; `data` holds a strong count.
     let ptr = unsafe { (*h).data as SharedPtr };
-    serve(ptr, Fired::Timer);
+    serve(ptr, LoopEvent::Timer);
 }
 
 unsafe extern "C" fn idle_cb(h: *mut uv::uv_idle_t) {
     // SAFETY: our idle handle; `data` holds a strong count.
     let ptr = unsafe { (*h).data as SharedPtr };
-    serve(ptr, Fired::Forced);
+    serve(ptr, LoopEvent::Forced);
 }
 
 unsafe extern "C" fn close_cb(h: *mut uv::uv_handle_t) {

@@ -90,24 +90,11 @@ impl UvHostLoop {
     }
 }
 
-impl EventLib for UvLoop {
-    // The owned loop applies commands through its handles (`sync`).
+impl RunLoop for UvLoop {
     fn name(&self) -> &'static str {
         "libuv"
     }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
 
-impl RunLoop for UvLoop {
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let host = self.owned.host();
         let shared = new_shared(host, Sink::Queue(Vec::new()));
@@ -116,12 +103,9 @@ impl RunLoop for UvLoop {
         sync(ctx, &shared);
         while !ctx.is_stopped() {
             self.owned.run_once();
-            let fired = match &mut shared.borrow_mut().sink {
-                Sink::Queue(q) => std::mem::take(q),
-                Sink::Direct(_) => Vec::new(),
-            };
+            let fired = shared.borrow_mut().sink.take_queued();
             for f in fired {
-                state::deliver(ctx, f);
+                ctx.handle_event(f);
             }
             sync(ctx, &shared);
         }

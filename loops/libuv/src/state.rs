@@ -4,33 +4,10 @@
 
 use std::collections::HashMap;
 use std::os::fd::RawFd;
-use std::time::Instant;
 
-use lws_core::{Context, Readiness, Token};
+use lws_core::Context;
 
-/// Something a libuv handle observed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Fired {
-    Io(Token, Readiness),
-    Timer,
-    Forced,
-}
-
-/// Where observations go.
-pub(crate) enum Sink {
-    /// Owned mode: the run loop hands them to the context it borrows.
-    Queue(Vec<Fired>),
-    /// Foreign mode: served at once, on the context held here.
-    Direct(Option<Box<Context>>),
-}
-
-pub(crate) fn deliver(ctx: &mut Context, f: Fired) {
-    match f {
-        Fired::Io(t, r) => ctx.service_io(t, r),
-        Fired::Timer => ctx.service_timers(Instant::now()),
-        Fired::Forced => ctx.service_forced(),
-    }
-}
+pub(crate) use lws_core::EventSink as Sink;
 
 pub(crate) struct Shared {
     pub lp: *mut libuv_sys2::uv_loop_t,

@@ -95,6 +95,10 @@ impl EventLib for MioLoop {
 }
 
 impl RunLoop for MioLoop {
+    fn name(&self) -> &'static str {
+        "mio"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         ctx.set_edge_triggered(true);
         loop {

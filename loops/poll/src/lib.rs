@@ -204,6 +204,10 @@ impl EventLib for PollLoop {
 }
 
 impl RunLoop for PollLoop {
+    fn name(&self) -> &'static str {
+        "poll"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         ctx.set_edge_triggered(false);
         while !ctx.is_stopped() {

@@ -182,6 +182,10 @@ impl PollingLoop {
 event_lib_via_sources!(PollingLoop, "polling");
 
 impl RunLoop for PollingLoop {
+    fn name(&self) -> &'static str {
+        "polling"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         ctx.set_edge_triggered(false);
         loop {

@@ -75,23 +75,6 @@ impl SdLoop {
     }
 }
 
-impl EventLib for SdLoop {
-    // The owned loop applies commands through its sources (`sync`).
-    fn name(&self) -> &'static str {
-        "sd-event"
-    }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
-
 fn sync(ctx: &mut Context, shared: &Rc<RefCell<Shared>>) {
     let ptr = Rc::as_ptr(shared);
     let mut g = shared.borrow_mut();
@@ -107,6 +90,10 @@ fn sync(ctx: &mut Context, shared: &Rc<RefCell<Shared>>) {
 }
 
 impl RunLoop for SdLoop {
+    fn name(&self) -> &'static str {
+        "sd-event"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let shared = new_shared(self.host.host(), Sink::Queue(Vec::new()));
         ffi::init(self.host.host(), &shared).map_err(loop_err)?;
@@ -122,10 +109,7 @@ impl RunLoop for SdLoop {
                     }
                 }
             }
-            let fired = match &mut shared.borrow_mut().sink {
-                Sink::Queue(q) => std::mem::take(q),
-                Sink::Direct(_) => Vec::new(),
-            };
+            let fired = shared.borrow_mut().sink.take_queued();
             for ev in fired {
                 ctx.handle_event(ev);
             }

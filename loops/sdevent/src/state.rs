@@ -4,14 +4,9 @@ use std::collections::HashMap;
 use std::os::fd::RawFd;
 
 use libsystemd_sys::event::{sd_event, sd_event_source};
-use lws_core::{Context, LoopEvent};
+use lws_core::Context;
 
-/// Where observations go: queued for the owned run loop, or served at once
-/// on the context held here (foreign mode).
-pub(crate) enum Sink {
-    Queue(Vec<LoopEvent>),
-    Direct(Option<Box<Context>>),
-}
+pub(crate) use lws_core::EventSink as Sink;
 
 /// An event source and its callback slot.
 pub(crate) struct Source {

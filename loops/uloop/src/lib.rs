@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use lws_core::{Context, Error, EventLib, RunLoop};
+use lws_core::{Context, Error, RunLoop};
 
 pub use ffi::{HostTimer, host};
 use state::{Shared, Sink};
@@ -64,24 +64,6 @@ impl UloopLoop {
     }
 }
 
-impl EventLib for UloopLoop {
-    // The owned loop applies commands through its watchers; these are
-    // never called.
-    fn name(&self) -> &'static str {
-        "uloop"
-    }
-    fn watch(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn modify(&mut self, _: i32, _: lws_core::Token, _: lws_core::Interest) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn unwatch(&mut self, _: i32, _: lws_core::Token) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn set_timer(&mut self, _: Option<std::time::Instant>) {}
-}
-
 /// Releases the process-wide owned flag.
 struct OwnedGuard;
 
@@ -93,6 +75,10 @@ impl Drop for OwnedGuard {
 }
 
 impl RunLoop for UloopLoop {
+    fn name(&self) -> &'static str {
+        "uloop"
+    }
+
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         if OWNED.swap(true, Ordering::AcqRel) {
             return Err(Error::Loop {
@@ -117,10 +103,7 @@ impl RunLoop for UloopLoop {
         ffi::sync(&mut shared.borrow_mut(), ctx, ptr);
         while !ctx.is_stopped() {
             ffi::run_once(OWNED_WAIT_MS);
-            let fired = match &mut shared.borrow_mut().sink {
-                Sink::Queue(q) => std::mem::take(q),
-                Sink::Direct(_) => Vec::new(),
-            };
+            let fired = shared.borrow_mut().sink.take_queued();
             for ev in fired {
                 ctx.handle_event(ev);
             }

@@ -3,16 +3,11 @@
 use std::collections::HashMap;
 use std::os::fd::RawFd;
 
-use lws_core::{Context, LoopEvent};
+use lws_core::Context;
 
 use crate::ffi::{Tmo, Watch};
 
-/// Where observations go: queued for the owned run loop, or served at once
-/// on the context held here (foreign mode).
-pub(crate) enum Sink {
-    Queue(Vec<LoopEvent>),
-    Direct(Option<Box<Context>>),
-}
+pub(crate) use lws_core::EventSink as Sink;
 
 pub(crate) struct Shared {
     pub sink: Sink,
