@@ -124,6 +124,22 @@ if "$EX/raw-client" --connect 127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"; then
 fi
 grep -q 'connect failed' "$TMP/refused.err"
 
+# mqtt-client against a mosquitto broker on loopback (its own config).
+MQ_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQ_PORT" >"$TMP/mosquitto.conf"
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+"$MOSQUITTO" -c "$TMP/mosquitto.conf" >"$TMP/mosquitto.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $MQ_PORT), 1)" 2>/dev/null && break
+    sleep 0.05
+done
+out=$("$EX/mqtt-client" --url "mqtt://127.0.0.1:$MQ_PORT" --sub 'lws/#' --pub lws/example \
+    --message "hello mqtt" --qos 2 --count 1)
+echo "$out" | sed 's/^/mqtt-client: /'
+echo "$out" | grep -qx 'lws/example hello mqtt' || { echo "mqtt-client did not receive its message"; exit 1; }
+echo "$out" | grep -q '^published (packet ' || { echo "mqtt-client QoS 2 publish did not complete"; exit 1; }
+
 # Foreign-loop examples: each runs to completion by itself inside a host
 # loop and exits non-zero unless its checks held; the key lines must show.
 run_foreign() {

@@ -19,6 +19,7 @@
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
 //! | `role-ws`   | WebSocket server and client, permessage-deflate (default) |
+//! | `role-mqtt` | MQTT 3.1.1 client, QoS 0/1/2 (default) |
 //!
 //! The core ([`Context`], vhosts, connections, timers) never depends on a
 //! loop; a loop adapter drives it. [`loops::run`] runs a context on any
@@ -59,6 +60,9 @@ pub use lws_tls_rustls as rustls;
 
 #[cfg(feature = "role-ws")]
 pub use lws_role_ws as ws;
+
+#[cfg(feature = "role-mqtt")]
+pub use lws_role_mqtt as mqtt;
 
 #[cfg(feature = "loop-poll")]
 pub use lws_loop_poll as poll;

@@ -1,0 +1,482 @@
+//! The client state machine for one connection: CONNECT/CONNACK,
+//! keep-alive, subscriptions, and the QoS 1 and 2 exchanges (4.3), plus
+//! the protocol wrapper around the user's handler.
+
+use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
+
+use lws_core::{
+    CloseReason, ConnCx, ContextEvent, Cx, Disposition, Origin, Protocol, Role, downcast_protocol,
+};
+
+use crate::client::MqttOptions;
+use crate::event::{MqttError, MqttEvent};
+use crate::proto::{self, Connect, ConnectReturn, Decoder, Packet, Publish, QoS};
+
+/// The keep-alive timer's id; user timers (any other id) are passed on
+/// as [`MqttEvent::Timer`].
+const PING_TIMER: u64 = u64::MAX - 1;
+
+/// User code for MQTT client connections. `Session` is per connection;
+/// `&mut self` is shared by every connection of the protocol.
+pub trait MqttHandler: 'static {
+    type Session: Default + 'static;
+
+    fn on_event(
+        &mut self,
+        cx: &mut MqttCx<'_, '_>,
+        session: &mut Self::Session,
+        event: MqttEvent<'_>,
+    );
+
+    /// Context-wide events (waker, protocol timers, stopping).
+    fn on_context_event(&mut self, _cx: &mut Cx<'_>, _event: &ContextEvent) {}
+}
+
+/// Registers an [`MqttHandler`] as a protocol on a vhost.
+#[derive(Debug)]
+pub struct MqttProtocol<H> {
+    handler: H,
+}
+
+impl<H: MqttHandler> MqttProtocol<H> {
+    pub fn new(handler: H) -> Self {
+        MqttProtocol { handler }
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+}
+
+impl<H: MqttHandler> Protocol for MqttProtocol<H> {
+    fn new_role(&mut self, origin: Origin) -> Box<dyn Role> {
+        let opts = match origin {
+            Origin::Client(Some(p)) => p.downcast::<MqttOptions>().map(|b| *b).ok(),
+            _ => None,
+        };
+        Box::new(MqttRole::<H> {
+            session: H::Session::default(),
+            st: State::new(opts),
+            _h: PhantomData,
+        })
+    }
+
+    fn on_context_event(&mut self, cx: &mut Cx<'_>, event: &ContextEvent) {
+        self.handler.on_context_event(cx, event);
+    }
+}
+
+/// An outgoing QoS 1/2 publish waiting for its acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Named after the acknowledgement awaited.
+enum Outgoing {
+    Puback,
+    Pubrec,
+    Pubcomp,
+}
+
+/// Session state of one connection.
+#[derive(Debug)]
+pub struct State {
+    opts: Option<MqttOptions>,
+    dec: Decoder,
+    connected: bool,
+    next_id: u16,
+    outgoing: HashMap<u16, Outgoing>,
+    /// QoS 2 messages received and delivered, awaiting PUBREL (4.3.3).
+    incoming: HashSet<u16>,
+    subs: HashSet<u16>,
+    unsubs: HashSet<u16>,
+    ping_outstanding: bool,
+    disconnecting: bool,
+}
+
+impl State {
+    fn new(opts: Option<MqttOptions>) -> Self {
+        let max = opts.as_ref().map_or(1 << 20, |o| o.max_packet);
+        State {
+            opts,
+            dec: Decoder::new(max),
+            connected: false,
+            next_id: 0,
+            outgoing: HashMap::new(),
+            incoming: HashSet::new(),
+            subs: HashSet::new(),
+            unsubs: HashSet::new(),
+            ping_outstanding: false,
+            disconnecting: false,
+        }
+    }
+
+    /// A packet identifier not in use by any exchange (2.3.1).
+    fn alloc_id(&mut self) -> u16 {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            let id = self.next_id;
+            if !self.outgoing.contains_key(&id)
+                && !self.subs.contains(&id)
+                && !self.unsubs.contains(&id)
+            {
+                return id;
+            }
+        }
+    }
+}
+
+fn send(conn: &mut ConnCx<'_>, p: &Packet) -> Result<(), MqttError> {
+    let mut buf = Vec::new();
+    proto::encode(p, &mut buf)?;
+    conn.write(&buf)?;
+    Ok(())
+}
+
+/// What a handler can do on its connection.
+pub struct MqttCx<'c, 'a> {
+    conn: &'c mut ConnCx<'a>,
+    st: &'c mut State,
+}
+
+impl std::fmt::Debug for MqttCx<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttCx")
+            .field("token", &self.conn.token())
+            .finish()
+    }
+}
+
+impl<'a> MqttCx<'_, 'a> {
+    /// The underlying connection (token, timers, close, context).
+    pub fn conn(&mut self) -> &mut ConnCx<'a> {
+        self.conn
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.st.connected
+    }
+
+    /// Publish; returns the packet identifier for QoS 1/2 (its completion
+    /// is reported as [`MqttEvent::Published`]).
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<u16>, MqttError> {
+        if !self.st.connected {
+            return Err(MqttError::NotConnected);
+        }
+        let limit = self
+            .st
+            .opts
+            .as_ref()
+            .map_or(usize::MAX, |o| o.max_in_flight);
+        if qos != QoS::AtMostOnce && self.st.outgoing.len() >= limit {
+            return Err(MqttError::TooManyInFlight(limit));
+        }
+        let packet_id = (qos != QoS::AtMostOnce).then(|| self.st.alloc_id());
+        send(
+            self.conn,
+            &Packet::Publish(Publish {
+                dup: false,
+                qos,
+                retain,
+                topic: topic.to_owned(),
+                packet_id,
+                payload: payload.to_vec(),
+            }),
+        )?;
+        if let Some(id) = packet_id {
+            let state = match qos {
+                QoS::AtLeastOnce => Outgoing::Puback,
+                _ => Outgoing::Pubrec,
+            };
+            self.st.outgoing.insert(id, state);
+        }
+        Ok(packet_id)
+    }
+
+    /// Subscribe to topic filters; SUBACK arrives as [`MqttEvent::Subscribed`].
+    pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<u16, MqttError> {
+        if !self.st.connected {
+            return Err(MqttError::NotConnected);
+        }
+        let packet_id = self.st.alloc_id();
+        let filters = filters.iter().map(|(f, q)| ((*f).to_owned(), *q)).collect();
+        send(self.conn, &Packet::Subscribe { packet_id, filters })?;
+        self.st.subs.insert(packet_id);
+        Ok(packet_id)
+    }
+
+    /// Unsubscribe; UNSUBACK arrives as [`MqttEvent::Unsubscribed`].
+    pub fn unsubscribe(&mut self, filters: &[&str]) -> Result<u16, MqttError> {
+        if !self.st.connected {
+            return Err(MqttError::NotConnected);
+        }
+        let packet_id = self.st.alloc_id();
+        let filters = filters.iter().map(|f| (*f).to_owned()).collect();
+        send(self.conn, &Packet::Unsubscribe { packet_id, filters })?;
+        self.st.unsubs.insert(packet_id);
+        Ok(packet_id)
+    }
+
+    /// Send DISCONNECT (the will is then discarded by the broker) and close
+    /// once it is flushed.
+    pub fn disconnect(&mut self) {
+        if self.st.connected && !self.st.disconnecting {
+            let _ = send(self.conn, &Packet::Disconnect);
+        }
+        self.st.disconnecting = true;
+        self.conn.close(CloseReason::Normal);
+    }
+
+    /// QoS 1/2 publishes awaiting their acknowledgement.
+    pub fn in_flight(&self) -> usize {
+        self.st.outgoing.len()
+    }
+}
+
+struct MqttRole<H: MqttHandler> {
+    session: H::Session,
+    st: State,
+    _h: PhantomData<fn() -> H>,
+}
+
+fn violation(why: impl Into<String>) -> Disposition {
+    Disposition::Close(CloseReason::Protocol(why.into()))
+}
+
+impl<H: MqttHandler> MqttRole<H> {
+    fn emit(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, ev: MqttEvent<'_>) {
+        match downcast_protocol::<MqttProtocol<H>>(proto) {
+            Some(p) => {
+                let mut cx = MqttCx {
+                    conn,
+                    st: &mut self.st,
+                };
+                p.handler.on_event(&mut cx, &mut self.session, ev);
+            }
+            None => log::error!("mqtt role bound to a protocol of another type"),
+        }
+    }
+
+    fn arm_ping(&mut self, conn: &mut ConnCx<'_>) {
+        if let Some(o) = &self.st.opts
+            && !o.keep_alive.is_zero()
+        {
+            conn.set_timer(o.keep_alive, PING_TIMER);
+        }
+    }
+
+    fn handle(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        p: Packet,
+    ) -> Disposition {
+        if !self.st.connected && !matches!(p, Packet::Connack { .. }) {
+            return violation("first packet from the broker is not CONNACK (3.2.0-1)");
+        }
+        match p {
+            Packet::Connack {
+                session_present,
+                code,
+            } => {
+                if self.st.connected {
+                    return violation("second CONNACK");
+                }
+                conn.set_timeout(None);
+                if code != ConnectReturn::Accepted {
+                    self.emit(conn, proto, MqttEvent::Refused(code));
+                    return Disposition::Close(CloseReason::Protocol(format!("CONNACK: {code}")));
+                }
+                self.st.connected = true;
+                self.arm_ping(conn);
+                self.emit(conn, proto, MqttEvent::Connected { session_present });
+            }
+            Packet::Publish(pb) => {
+                match (pb.qos, pb.packet_id) {
+                    (QoS::AtMostOnce, _) => {}
+                    (QoS::AtLeastOnce, Some(id)) => {
+                        if let Err(e) = send(conn, &Packet::Puback(id)) {
+                            return violation(format!("PUBACK: {e}"));
+                        }
+                    }
+                    (QoS::ExactlyOnce, Some(id)) => {
+                        if let Err(e) = send(conn, &Packet::Pubrec(id)) {
+                            return violation(format!("PUBREC: {e}"));
+                        }
+                        // Method B (4.3.3): deliver once, drop repeats
+                        // until PUBREL releases the identifier.
+                        if !self.st.incoming.insert(id) {
+                            return Disposition::Continue;
+                        }
+                    }
+                    _ => return violation("QoS 1/2 PUBLISH without identifier"),
+                }
+                self.emit(
+                    conn,
+                    proto,
+                    MqttEvent::Message {
+                        topic: &pb.topic,
+                        payload: &pb.payload,
+                        qos: pb.qos,
+                        retain: pb.retain,
+                    },
+                );
+            }
+            Packet::Pubrel(id) => {
+                self.st.incoming.remove(&id);
+                if let Err(e) = send(conn, &Packet::Pubcomp(id)) {
+                    return violation(format!("PUBCOMP: {e}"));
+                }
+            }
+            Packet::Puback(id) => self.complete(conn, proto, id, Outgoing::Puback),
+            Packet::Pubcomp(id) => self.complete(conn, proto, id, Outgoing::Pubcomp),
+            Packet::Pubrec(id) => {
+                if self.st.outgoing.get(&id) == Some(&Outgoing::Pubrec) {
+                    self.st.outgoing.insert(id, Outgoing::Pubcomp);
+                }
+                // PUBREL also answers a repeated PUBREC (4.3.3).
+                if let Err(e) = send(conn, &Packet::Pubrel(id)) {
+                    return violation(format!("PUBREL: {e}"));
+                }
+            }
+            Packet::Suback { packet_id, codes } => {
+                if self.st.subs.remove(&packet_id) {
+                    self.emit(
+                        conn,
+                        proto,
+                        MqttEvent::Subscribed {
+                            packet_id,
+                            granted: &codes,
+                        },
+                    );
+                } else {
+                    log::debug!("{:?}: SUBACK for unknown id {packet_id}", conn.token());
+                }
+            }
+            Packet::Unsuback(packet_id) => {
+                if self.st.unsubs.remove(&packet_id) {
+                    self.emit(conn, proto, MqttEvent::Unsubscribed { packet_id });
+                }
+            }
+            Packet::Pingresp => self.st.ping_outstanding = false,
+            Packet::Connect(_)
+            | Packet::Subscribe { .. }
+            | Packet::Unsubscribe { .. }
+            | Packet::Pingreq
+            | Packet::Disconnect => return violation("a client-to-server packet from the broker"),
+        }
+        Disposition::Continue
+    }
+
+    fn complete(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        id: u16,
+        want: Outgoing,
+    ) {
+        if self.st.outgoing.get(&id) == Some(&want) {
+            self.st.outgoing.remove(&id);
+            self.emit(conn, proto, MqttEvent::Published { packet_id: id });
+        } else {
+            log::debug!("{:?}: acknowledgement for unknown id {id}", conn.token());
+        }
+    }
+}
+
+impl<H: MqttHandler> Role for MqttRole<H> {
+    fn name(&self) -> &'static str {
+        "mqtt"
+    }
+
+    fn on_open(&mut self, conn: &mut ConnCx<'_>, _proto: &mut dyn Protocol) -> Disposition {
+        let Some(o) = &self.st.opts else {
+            return violation(
+                "MQTT is client-only here: connect with lws_role_mqtt::client::connect",
+            );
+        };
+        let keep_alive = u16::try_from(o.keep_alive.as_secs()).unwrap_or(u16::MAX);
+        let connect = Packet::Connect(Connect {
+            client_id: o.client_id.clone(),
+            keep_alive,
+            clean_session: o.clean_session,
+            will: o.will.clone(),
+            username: o.username.clone(),
+            password: o.password.clone(),
+        });
+        conn.set_timeout(Some(o.connack_timeout));
+        match send(conn, &connect) {
+            Ok(()) => Disposition::Continue,
+            Err(e) => violation(format!("CONNECT: {e}")),
+        }
+    }
+
+    fn on_rx(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        data: &[u8],
+    ) -> Disposition {
+        self.st.dec.feed(data);
+        loop {
+            match self.st.dec.next_packet() {
+                Ok(Some(p)) => match self.handle(conn, proto, p) {
+                    Disposition::Continue => {}
+                    other => return other,
+                },
+                Ok(None) => return Disposition::Continue,
+                Err(e) => return violation(e.to_string()),
+            }
+            if conn.is_closing() {
+                return Disposition::Continue;
+            }
+        }
+    }
+
+    fn on_timer(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        id: u64,
+    ) -> Disposition {
+        if id != PING_TIMER {
+            self.emit(conn, proto, MqttEvent::Timer(id));
+            return Disposition::Continue;
+        }
+        if !self.st.connected {
+            return Disposition::Continue;
+        }
+        if self.st.ping_outstanding {
+            // 3.1.2.10: no PINGRESP within a keep-alive period.
+            return Disposition::Close(CloseReason::Timeout);
+        }
+        if let Err(e) = send(conn, &Packet::Pingreq) {
+            return violation(format!("PINGREQ: {e}"));
+        }
+        self.st.ping_outstanding = true;
+        self.arm_ping(conn);
+        Disposition::Continue
+    }
+
+    fn on_connect_error(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        err: &std::io::Error,
+    ) {
+        self.emit(conn, proto, MqttEvent::ConnectError(err));
+    }
+
+    fn on_close(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, reason: &CloseReason) {
+        self.st.connected = false;
+        self.emit(conn, proto, MqttEvent::Closed(reason));
+    }
+}
