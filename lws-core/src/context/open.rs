@@ -186,6 +186,9 @@ impl Context {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
+        // The service's cached `now` may predate this connection (one
+        // wake-up can accept a whole backlog): idle time counts from here.
+        self.now = std::time::Instant::now();
         conn.io.last_rx = self.now;
         if let Some(idle) = self.vhosts[conn.io.vhost as usize].policy.idle_timeout {
             conn.io.idle = Some(self.sched.insert(self.now + idle, TimerEntry::Idle(key)));
