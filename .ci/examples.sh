@@ -3,7 +3,8 @@
 # Python socket client), and check graceful shutdown on SIGTERM/SIGINT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --examples
+# tls-openssl too: the TLS examples run on both backends (--tls-lib).
+cargo build -q --examples --features tls-openssl
 EX=target/debug/examples
 TMP=$(mktemp -d)
 PIDS=()
@@ -94,6 +95,23 @@ CA=$(sed -n 's/.*--cacert \(.*\)$/\1/p' "$TMP/https-server.err")
 body=$(curl -sS --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/")
 echo "$body" | grep -q "lws-rs is serving this page" || { echo "https-server: wrong body"; exit 1; }
 stop INT
+rm -f "$CA"
+
+start https-server --tls-lib openssl
+CA=$(sed -n 's/.*--cacert \(.*\)$/\1/p' "$TMP/https-server.err")
+log=$(curl -sS -v --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/" 2>&1)
+echo "$log" | grep -q "lws-rs is serving this page" || { echo "https-server (openssl): $log"; exit 1; }
+echo "$log" | grep -q "ALPN: server accepted http/1.1" || { echo "https-server (openssl) ALPN: $log"; exit 1; }
+stop INT
+rm -f "$CA"
+
+# wss: an OpenSSL server, a rustls client (and the reverse pairing in the
+# TLS backend suite).
+start ws-echo-server --tls --tls-lib openssl
+CA=$(sed -n 's/.*--cacert \(.*\)$/\1/p' "$TMP/ws-echo-server.err")
+out=$("$EX/ws-client" --tls-lib rustls --cacert "$CA" --url "wss://localhost:$PORT/x" --send "wss across backends")
+echo "$out" | grep -q "^received text: wss across backends" || { echo "ws-client (wss): $out"; exit 1; }
+stop TERM
 rm -f "$CA"
 
 start ws-echo-server

@@ -8,7 +8,6 @@
 mod common;
 
 use lws::http1::HttpProtocol;
-use lws::rustls::RustlsBackend;
 use lws::{Context, VhostBuilder};
 
 fn main() {
@@ -22,6 +21,7 @@ fn main() {
         )
         .opt("--cert", "PEM", "certificate chain (default: generated)")
         .opt("--key", "PEM", "private key")
+        .tls_lib()
         .default(
             "--dir",
             concat!(env!("CARGO_MANIFEST_DIR"), "/examples/www"),
@@ -34,7 +34,7 @@ fn main() {
         .tls(common::tls::server_spec(&cli, &["http/1.1"]))
         .protocol("http", files);
     let mut ctx = Context::builder()
-        .tls_backend(RustlsBackend::shared())
+        .tls_backend(common::tls::backend(&cli))
         .vhost(vhost)
         .build()
         .unwrap_or_else(|e| common::die("startup", e));

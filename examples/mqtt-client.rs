@@ -108,6 +108,7 @@ fn main() {
     .opt("--count", "N", "disconnect after N messages received")
     .opt("--client-id", "ID", "client identifier")
     .opt("--cacert", "PEM", "CA certificate to trust for mqtts://")
+    .tls_lib()
     .default("--url", "mqtt://127.0.0.1:1883")
     .default("--message", "hello from lws-rs")
     .default("--qos", "1")
@@ -131,7 +132,7 @@ fn main() {
     };
     let mut builder = Context::builder()
         .vhost(VhostBuilder::new("default").protocol("mqtt", MqttProtocol::new(client)))
-        .tls_backend(lws::rustls::RustlsBackend::shared());
+        .tls_backend(common::tls::backend(&cli));
     if let Some(ca) = cli.get("--cacert") {
         let pem = std::fs::read(ca).unwrap_or_else(|e| common::die("--cacert", e));
         builder = builder.tls_client(TlsClientSpec {

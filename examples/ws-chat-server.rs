@@ -88,6 +88,7 @@ fn main() {
         "certificate chain for --tls (default: generated)",
     )
     .opt("--key", "PEM", "private key for --tls")
+    .tls_lib()
     .default(
         "--dir",
         concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chat"),
@@ -104,7 +105,7 @@ fn main() {
     let mut builder = Context::builder();
     if cli.flag("--tls") {
         vhost = vhost.tls(common::tls::server_spec(&cli, &["http/1.1"]));
-        builder = builder.tls_backend(lws::rustls::RustlsBackend::shared());
+        builder = builder.tls_backend(common::tls::backend(&cli));
     }
     let scheme = if cli.flag("--tls") { "https" } else { "http" };
     let mut ctx = builder

@@ -70,6 +70,7 @@ fn main() {
         "message to send (echo servers send it back)",
     )
     .opt("--cacert", "PEM", "CA certificate to trust for wss://")
+    .tls_lib()
     .opt("--subprotocol", "NAME", "subprotocol to offer")
     .default("--url", "ws://127.0.0.1:7681/")
     .default("--send", "hello from lws-rs")
@@ -83,7 +84,7 @@ fn main() {
     });
     let mut builder =
         Context::builder().vhost(VhostBuilder::new("default").protocol("client", proto));
-    builder = builder.tls_backend(lws::rustls::RustlsBackend::shared());
+    builder = builder.tls_backend(common::tls::backend(&cli));
     if let Some(ca) = cli.get("--cacert") {
         let pem = std::fs::read(ca).unwrap_or_else(|e| common::die("--cacert", e));
         builder = builder.tls_client(TlsClientSpec {

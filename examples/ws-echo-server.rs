@@ -43,6 +43,7 @@ fn main() {
         "certificate chain for --tls (default: generated)",
     )
     .opt("--key", "PEM", "private key for --tls")
+    .tls_lib()
     .opt("--max-message", "BYTES", "largest message accepted")
     .default(
         "--dir",
@@ -65,7 +66,7 @@ fn main() {
     let mut builder = Context::builder();
     if cli.flag("--tls") {
         vhost = vhost.tls(common::tls::server_spec(&cli, &["http/1.1"]));
-        builder = builder.tls_backend(lws::rustls::RustlsBackend::shared());
+        builder = builder.tls_backend(common::tls::backend(&cli));
     }
     let scheme = if cli.flag("--tls") { "wss" } else { "ws" };
     let mut ctx = builder

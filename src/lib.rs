@@ -18,6 +18,7 @@
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
 //! | `role-http1` | HTTP/1.1 server and client (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
+//! | `tls-openssl` | TLS through the system OpenSSL, on any loop (needs libssl-dev) |
 //! | `role-ws`   | WebSocket server and client, permessage-deflate (default) |
 //! | `role-mqtt` | MQTT 3.1.1 client, QoS 0/1/2 (default) |
 //!
@@ -57,6 +58,9 @@ pub use lws_role_http1 as http1;
 
 #[cfg(feature = "tls-rustls")]
 pub use lws_tls_rustls as rustls;
+
+#[cfg(feature = "tls-openssl")]
+pub use lws_tls_openssl as openssl;
 
 #[cfg(feature = "role-ws")]
 pub use lws_role_ws as ws;
@@ -98,3 +102,4 @@ pub use lws_loop_async_io as async_io;
 pub use lws_loop_uloop as uloop;
 
 pub mod loops;
+pub mod tls;

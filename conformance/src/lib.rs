@@ -15,6 +15,8 @@
 
 pub mod peer;
 pub mod scenarios;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use lws_core::{Context, RunLoop};
 

@@ -142,3 +142,48 @@ pub fn guard_timer(ctx: &mut Context) {
         });
     });
 }
+
+/// Whether `python3` can import `module` (a peer library such as
+/// `websockets` or `requests`). Absent, a test using it is skipped with a
+/// printed reason, unless `LWS_REQUIRE_PEERS` is set (CI sets it after
+/// installing them): then a missing peer fails the test.
+pub fn python_has(module: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("LWS_REQUIRE_PEERS").is_none(),
+            "python3 module {module:?} missing and LWS_REQUIRE_PEERS is set"
+        );
+        println!("skipped: python3 cannot import {module} (pip install {module})");
+    }
+    ok
+}
+
+/// Whether the peer program `bin` is installed (on `PATH` or in
+/// `/usr/sbin`). Absent, a test using it is skipped with a printed reason,
+/// unless `LWS_REQUIRE_PEERS` is set (CI sets it after installing the
+/// peers): then a missing peer fails the test.
+pub fn installed(bin: &str) -> bool {
+    let ok = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("command -v '{bin}' || test -x '/usr/sbin/{bin}'"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("LWS_REQUIRE_PEERS").is_none(),
+            "peer program {bin:?} missing and LWS_REQUIRE_PEERS is set"
+        );
+        println!("skipped: {bin} is not installed");
+    }
+    ok
+}

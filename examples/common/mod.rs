@@ -57,6 +57,18 @@ impl Cli {
         }
     }
 
+    /// Declare `--tls-lib NAME`: the TLS backend, one of those compiled in
+    /// (`lws::tls::names()`), the first by default.
+    pub fn tls_lib(self) -> Cli {
+        let first = lws::tls::names().first().copied().unwrap_or("none");
+        self.opt(
+            "--tls-lib",
+            "NAME",
+            "TLS backend: rustls, or openssl if compiled in",
+        )
+        .default("--tls-lib", first)
+    }
+
     /// Declare an extra option; `value` empty means a switch.
     pub fn opt(mut self, flag: &'static str, value: &'static str, help: &'static str) -> Cli {
         self.opts.push((flag, value, help));

@@ -4,9 +4,24 @@
 //! can trust it: `curl --cacert <path>`).
 
 use lws::TlsServerSpec;
+use lws::core::SharedTlsBackend;
 use lws::rustls::testcert::TestCa;
 
 use super::{Cli, die};
+
+/// The backend `--tls-lib` names (see [`Cli::tls_lib`]).
+pub fn backend(cli: &Cli) -> SharedTlsBackend {
+    let name = cli.get("--tls-lib").unwrap_or("rustls");
+    lws::tls::by_name(name).unwrap_or_else(|| {
+        die(
+            "--tls-lib",
+            format!(
+                "{name:?} is not compiled in (have: {:?})",
+                lws::tls::names()
+            ),
+        )
+    })
+}
 
 /// The server certificate for `--tls`, and ALPN `alpn`.
 pub fn server_spec(cli: &Cli, alpn: &[&str]) -> TlsServerSpec {

@@ -44,7 +44,7 @@ pub use scheduler::{Scheduler, TimerId};
 pub use socket::{Adopt, Connect, Endpoint};
 pub use tls::{
     SharedTlsBackend, TlsAcceptor, TlsBackend, TlsClientSpec, TlsConnector, TlsError,
-    TlsServerSpec, TlsSession, TlsVhost,
+    TlsServerSpec, TlsSession, TlsVhost, sni_name_matches,
 };
 pub use token::{Interest, Readiness, Token};
 pub use vhost::VhostBuilder;

@@ -152,3 +152,39 @@ pub enum TlsError {
     #[error("TLS protocol error: {0}")]
     Protocol(String),
 }
+
+/// Whether a vhost host name `pattern` (exact, or `*.suffix` matching
+/// exactly one extra non-empty label) matches the client's SNI `name`,
+/// ignoring ASCII case. Every backend selects certificates with this one
+/// rule, so the vhost a connection lands on never depends on the backend.
+pub fn sni_name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => name
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
+        None => pattern.eq_ignore_ascii_case(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sni_name_matches as matches;
+
+    #[test]
+    fn exact_names_ignore_ascii_case() {
+        assert!(matches("a.test", "a.test"));
+        assert!(matches("a.test", "A.Test"));
+        assert!(matches("A.TEST", "a.test"));
+        assert!(!matches("a.test", "b.test"));
+        assert!(!matches("a.test", "a.test.evil"));
+    }
+
+    #[test]
+    fn wildcard_matches_exactly_one_label() {
+        assert!(matches("*.test", "a.test"));
+        assert!(matches("*.test", "A.TEST"));
+        assert!(!matches("*.test", "a.b.test"));
+        assert!(!matches("*.test", "test"));
+        assert!(!matches("*.test", ".test"));
+    }
+}

@@ -38,6 +38,9 @@ fn python(script: &str, args: &[&str]) -> String {
 
 #[test]
 fn curl_reuses_the_connection() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let u = format!("http://{}/files/hello.txt", srv.addr);
     let (body, log) = curl(&["-v", &u, &u]);
@@ -47,6 +50,9 @@ fn curl_reuses_the_connection() {
 
 #[test]
 fn curl_chunked_upload() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let file = srv.dir.join("big.bin");
     let (body, _) = curl(&[
@@ -61,6 +67,9 @@ fn curl_chunked_upload() {
 
 #[test]
 fn curl_expect_100_continue() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let file = srv.dir.join("big.bin");
     let (body, log) = curl(&[
@@ -77,6 +86,9 @@ fn curl_expect_100_continue() {
 
 #[test]
 fn curl_range_requests() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let u = format!("http://{}/files/big.bin", srv.addr);
     let (body, _) = curl(&["-r", "10-19", "-w", " %{http_code}", &u]);
@@ -97,6 +109,9 @@ fn curl_range_requests() {
 
 #[test]
 fn curl_large_file_head_and_conditional_get() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let u = format!("http://{}/files/big.bin", srv.addr);
     let out = srv.dir.join("download.bin");
@@ -134,6 +149,9 @@ fn curl_large_file_head_and_conditional_get() {
 
 #[test]
 fn curl_directories_redirects_and_escapes() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let base = format!("http://{}", srv.addr);
     let (code, _) = curl(&[
@@ -169,6 +187,9 @@ fn curl_directories_redirects_and_escapes() {
 
 #[test]
 fn curl_streamed_chunked_response() {
+    if !lws_conformance::peer::installed("curl") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let (body, log) = curl(&["-v", &format!("http://{}/slow-stream", srv.addr)]);
     assert_eq!(body, "chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n");
@@ -199,6 +220,9 @@ print("|".join(out))
 
 #[test]
 fn python_http_client_keep_alive() {
+    if !lws_conformance::peer::installed("python3") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let port = srv.addr.port().to_string();
     let out = python(HTTP_CLIENT, &["127.0.0.1", &port]);
@@ -228,6 +252,9 @@ print(a.status_code, a.text.strip(), b.text.strip(), c.status_code, len(c.conten
 
 #[test]
 fn python_requests_session() {
+    if !lws_conformance::peer::python_has("requests") {
+        return;
+    }
     let srv = start(ServerConfig::default());
     let out = python(REQUESTS, &[&format!("http://{}", srv.addr)]);
     assert_eq!(out.trim(), "200 hello, world received 10000 bytes 206 5");

@@ -20,12 +20,7 @@ use lws_role_ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 const C_CLIENT: &str = "libwebsockets-test-client";
 const C_SERVER: &str = "libwebsockets-test-server";
 
-fn installed(bin: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use lws_conformance::peer::installed;
 
 /// Sends the next integer every 20 ms (the C test server's protocol).
 struct DumbIncrement {

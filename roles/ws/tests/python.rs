@@ -44,6 +44,9 @@ fn python_client(url: &str, cafile: &str, compression: &str) -> String {
 
 #[test]
 fn python_client_to_lws_server_plain_tls_and_compression() {
+    if !lws_conformance::peer::python_has("websockets") {
+        return;
+    }
     for tls in [false, true] {
         let srv = echo_server(tls, WsConfig::default());
         let ca = srv.ca_pem.as_deref().map(|c| temp_file("ca-py.pem", c));
@@ -153,6 +156,9 @@ impl WsHandler for Roundtrip {
 
 #[test]
 fn lws_client_to_python_server_plain_tls_and_compression() {
+    if !lws_conformance::peer::python_has("websockets") {
+        return;
+    }
     let ca = lws_tls_rustls::testcert::TestCa::new("py ws CA").expect("ca");
     let leaf = ca.leaf(&["localhost"]).expect("leaf");
     let (cert, key) = (

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use lws_core::{TlsError, TlsVhost};
+use lws_core::{TlsError, TlsVhost, sni_name_matches as matches};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -83,41 +83,8 @@ fn entry(v: &TlsVhost<'_>, provider: &CryptoProvider) -> Result<Entry, TlsError>
     })
 }
 
-/// Whether the lower-case `pattern` (exact or `*.suffix`) matches `name`,
-/// ignoring ASCII case in `name`.
-fn matches(pattern: &str, name: &str) -> bool {
-    match pattern.strip_prefix("*.") {
-        Some(suffix) => name
-            .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
-        None => pattern.eq_ignore_ascii_case(name),
-    }
-}
-
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.entry_for(hello.server_name()).key.clone())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn exact_names_ignore_ascii_case() {
-        assert!(matches("a.test", "a.test"));
-        assert!(matches("a.test", "A.Test"));
-        assert!(!matches("a.test", "b.test"));
-        assert!(!matches("a.test", "a.test.evil"));
-    }
-
-    #[test]
-    fn wildcard_matches_exactly_one_label() {
-        assert!(matches("*.test", "a.test"));
-        assert!(matches("*.test", "A.TEST"));
-        assert!(!matches("*.test", "a.b.test"));
-        assert!(!matches("*.test", "test"));
-        assert!(!matches("*.test", ".test"));
     }
 }

@@ -6,11 +6,9 @@
 //! vhost claims, so a verifying client accepts either for that name and
 //! the certificate it receives shows which vhost the server chose.
 //!
-//! These tests must not bind anything but 127.0.0.1 or wait without bound.
+//! These scenarios must not bind anything but 127.0.0.1 or wait without bound.
 
-mod common;
-
-use common::{Server, der_of, free_port, peer_cert, serve};
+use super::{Backends, Server, der_of, free_port, peer_cert, serve};
 use lws_tls_rustls::testcert::{TestCa, TestCert};
 
 struct Setup {
@@ -21,21 +19,26 @@ struct Setup {
 }
 
 /// Vhosts `a.test` (first) and `b.test` on one freshly probed port.
-fn setup() -> Setup {
+fn setup(b: &Backends) -> Setup {
     let ca = TestCa::new("lws SNI test CA").expect("ca");
     let a = ca.leaf(&["a.test", "fallback.test"]).expect("a");
-    let b = ca.leaf(&["b.test", "fallback.test"]).expect("b");
+    let cert_b = ca.leaf(&["b.test", "fallback.test"]).expect("b");
     let srv = serve(
-        vec![("a.test", a.clone()), ("b.test", b.clone())],
+        b,
+        vec![("a.test", a.clone()), ("b.test", cert_b.clone())],
         free_port(),
         &[],
     );
-    Setup { ca, a, b, srv }
+    Setup {
+        ca,
+        a,
+        b: cert_b,
+        srv,
+    }
 }
 
-#[test]
-fn sni_name_selects_certificate_and_vhost_on_a_shared_port() {
-    let s = setup();
+pub fn selects_certificate_and_vhost(b: &Backends) {
+    let s = setup(b);
     let cert = peer_cert(s.srv.addr, &s.ca.cert_pem, "b.test", true);
     assert!(cert == der_of(&s.b.cert_pem), "b's certificate for b.test");
     assert_eq!(s.srv.next_opened().vhost, "b.test", "served by vhost b");
@@ -44,33 +47,29 @@ fn sni_name_selects_certificate_and_vhost_on_a_shared_port() {
     assert_eq!(s.srv.next_opened().vhost, "a.test", "served by vhost a");
 }
 
-#[test]
-fn lws_client_sni_reaches_the_second_vhost() {
-    let s = setup();
-    let c = common::echo(s.srv.addr, &s.ca.cert_pem, "b.test", b"via lws");
+pub fn lws_client_reaches_second_vhost(b: &Backends) {
+    let s = setup(b);
+    let c = super::echo(b, s.srv.addr, &s.ca.cert_pem, "b.test", b"via lws");
     assert_eq!((c.error, c.got.as_slice()), (None, &b"via lws"[..]));
     assert_eq!(s.srv.next_opened().vhost, "b.test");
 }
 
-#[test]
-fn unknown_sni_name_falls_back_to_the_first_vhost() {
-    let s = setup();
+pub fn unknown_name_falls_back(b: &Backends) {
+    let s = setup(b);
     let cert = peer_cert(s.srv.addr, &s.ca.cert_pem, "fallback.test", true);
     assert!(cert == der_of(&s.a.cert_pem), "first vhost's certificate");
     assert_eq!(s.srv.next_opened().vhost, "a.test");
 }
 
-#[test]
-fn missing_sni_falls_back_to_the_first_vhost() {
-    let s = setup();
+pub fn missing_sni_falls_back(b: &Backends) {
+    let s = setup(b);
     let cert = peer_cert(s.srv.addr, &s.ca.cert_pem, "fallback.test", false);
     assert!(cert == der_of(&s.a.cert_pem), "first vhost's certificate");
     assert_eq!(s.srv.next_opened().vhost, "a.test");
 }
 
-#[test]
-fn sni_match_ignores_ascii_case() {
-    let s = setup();
+pub fn ignores_ascii_case(b: &Backends) {
+    let s = setup(b);
     let cert = peer_cert(s.srv.addr, &s.ca.cert_pem, "B.Test", true);
     assert!(cert == der_of(&s.b.cert_pem));
     assert_eq!(s.srv.next_opened().vhost, "b.test");

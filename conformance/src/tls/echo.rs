@@ -3,40 +3,37 @@
 //! server's echo pauses its reads (back-pressure) with TLS in between, on
 //! a level-triggered (poll) and an edge-triggered (mio) loop.
 //!
-//! These tests must not bind anything but 127.0.0.1 or wait without bound.
-
-mod common;
+//! These scenarios must not bind anything but 127.0.0.1 or wait without bound.
 
 use std::time::{Duration, Instant};
 
-use common::{Client, Loop, ca_and_leaf, client_spec, run_client, serve, serve_on};
+use super::{Backends, Client, Loop, ca_and_leaf, client_spec, run_client, serve, serve_on};
 use lws_core::Connect;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 253) as u8).collect()
 }
 
-#[test]
-fn echo_of_one_mebibyte_comes_back_intact() {
+pub fn one_mebibyte(b: &Backends) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let payload = pattern(1 << 20);
-    let c = common::echo(srv.addr, &ca.cert_pem, "localhost", &payload);
+    let c = super::echo(b, srv.addr, &ca.cert_pem, "localhost", &payload);
     assert_eq!(c.error, None);
     assert_eq!(c.got.len(), payload.len(), "all bytes came back");
     assert!(c.got == payload, "and in order, unchanged");
     assert_eq!(srv.next_opened().vhost, "default");
 }
 
-#[test]
-fn alpn_agreed_protocol_is_reported_on_both_sides() {
+pub fn alpn_reported(b: &Backends) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &["h2", "http/1.1"]);
+    let srv = serve(b, vec![("default", leaf)], 0, &["h2", "http/1.1"]);
     let handler = Client {
         payload: b"alpn".to_vec(),
         ..Default::default()
     };
     let c = run_client(
+        b,
         client_spec(&ca.cert_pem, &["http/1.1"]),
         Connect::new(srv.addr).tls("localhost"),
         handler,
@@ -51,11 +48,10 @@ fn alpn_agreed_protocol_is_reported_on_both_sides() {
     );
 }
 
-#[test]
-fn no_alpn_offered_means_none_reported() {
+pub fn no_alpn(b: &Backends) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &["h2", "http/1.1"]);
-    let c = common::echo(srv.addr, &ca.cert_pem, "localhost", b"plain");
+    let srv = serve(b, vec![("default", leaf)], 0, &["h2", "http/1.1"]);
+    let c = super::echo(b, srv.addr, &ca.cert_pem, "localhost", b"plain");
     assert_eq!((c.got.as_slice(), c.alpn), (&b"plain"[..], None));
     assert_eq!(srv.next_opened().alpn, None);
 }
@@ -63,9 +59,9 @@ fn no_alpn_offered_means_none_reported() {
 /// The client writes 2 MiB at once but reads nothing for 300 ms: the
 /// server's echo queue passes its high-water mark and it pauses reading
 /// while TLS records keep arriving. Everything must still come back.
-fn paused_reader_echo(lp: Loop) {
+fn paused_reader_echo(b: &Backends, lp: Loop) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve_on(lp, vec![("default", leaf)], 0, &[]);
+    let srv = serve_on(b, lp, vec![("default", leaf)], 0, &[]);
     let payload = pattern(2 << 20);
     let handler = Client {
         payload: payload.clone(),
@@ -74,6 +70,7 @@ fn paused_reader_echo(lp: Loop) {
     };
     let started = Instant::now();
     let c = run_client(
+        b,
         client_spec(&ca.cert_pem, &[]),
         Connect::new(srv.addr).tls("localhost"),
         handler,
@@ -89,12 +86,10 @@ fn paused_reader_echo(lp: Loop) {
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
-#[test]
-fn paused_reader_echo_on_level_triggered_poll() {
-    paused_reader_echo(Loop::Poll);
+pub fn paused_reader_poll(b: &Backends) {
+    paused_reader_echo(b, Loop::Poll);
 }
 
-#[test]
-fn paused_reader_echo_on_edge_triggered_mio() {
-    paused_reader_echo(Loop::Mio);
+pub fn paused_reader_mio(b: &Backends) {
+    paused_reader_echo(b, Loop::Mio);
 }

@@ -1,7 +1,7 @@
 //! HTTP/1.1 over TLS: curl (`--cacert`) against the http1 server, and the
 //! lws HTTP client against the same server.
 //!
-//! These tests must not bind anything but 127.0.0.1, wait without bound, or
+//! These scenarios must not bind anything but 127.0.0.1, wait without bound, or
 //! leave their temporary files behind.
 
 use std::net::SocketAddr;
@@ -9,15 +9,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use lws_conformance::peer::Watchdog;
+use crate::peer::Watchdog;
 use lws_core::{Context, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec, VhostBuilder};
 use lws_loop_poll::PollLoop;
 use lws_role_http1::HttpProtocol;
 use lws_role_http1::client::{
     self, ClientCx, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
 };
-use lws_tls_rustls::RustlsBackend;
 use lws_tls_rustls::testcert::TestCa;
+
+use super::Backends;
 
 struct Https {
     addr: SocketAddr,
@@ -38,7 +39,7 @@ impl Drop for Https {
     }
 }
 
-fn https_server() -> Https {
+fn https_server(b: &Backends) -> Https {
     let ca = TestCa::new("lws https test CA").expect("ca");
     let leaf = ca.leaf(&["localhost"]).expect("leaf");
     let dir = std::env::temp_dir().join(format!(
@@ -52,6 +53,7 @@ fn https_server() -> Https {
     std::fs::write(&ca_file, &ca.cert_pem).expect("ca");
     let (tx, rx) = mpsc::channel();
     let root = dir.clone();
+    let backend = b.server.clone();
     let thread = thread::spawn(move || {
         let spec = TlsServerSpec::from_pem(leaf.cert_pem, leaf.key_pem).alpn(["http/1.1"]);
         let vh = VhostBuilder::new("localhost")
@@ -59,7 +61,7 @@ fn https_server() -> Https {
             .tls(spec)
             .protocol("http", HttpProtocol::files(&root).expect("files"));
         let mut ctx = Context::builder()
-            .tls_backend(RustlsBackend::shared())
+            .tls_backend(backend)
             .vhost(vh)
             .build()
             .expect("ctx");
@@ -81,9 +83,11 @@ fn https_server() -> Https {
     }
 }
 
-#[test]
-fn curl_https_with_cacert() {
-    let srv = https_server();
+pub fn curl_with_cacert(b: &Backends) {
+    if !crate::peer::installed("curl") {
+        return;
+    }
+    let srv = https_server(b);
     let port = srv.addr.port();
     let out = std::process::Command::new("curl")
         .args(["-sS", "-v", "--max-time", "10", "--cacert"])
@@ -127,13 +131,13 @@ impl HttpClientHandler for Fetch {
     }
 }
 
-fn fetch(url: &str, ca_pem: &str) -> Fetch {
+fn fetch(b: &Backends, url: &str, ca_pem: &str) -> Fetch {
     let spec = TlsClientSpec {
         ca_pem: ca_pem.as_bytes().to_vec(),
         ..Default::default()
     };
     let mut ctx = Context::builder()
-        .tls_backend(RustlsBackend::shared())
+        .tls_backend(b.client.clone())
         .tls_client(spec)
         .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
         .build()
@@ -149,16 +153,15 @@ fn fetch(url: &str, ca_pem: &str) -> Fetch {
     )
 }
 
-#[test]
-fn lws_client_over_tls_and_tls_failure_event() {
-    let srv = https_server();
+pub fn lws_client_and_failure_event(b: &Backends) {
+    let srv = https_server(b);
     // "localhost" resolves to the loopback address the server listens on.
     let url = format!("https://localhost:{}/", srv.addr.port());
-    let ok = fetch(&url, &srv.ca_pem);
+    let ok = fetch(b, &url, &srv.ca_pem);
     assert_eq!((ok.status, ok.error.as_deref()), (Some(200), None));
     assert_eq!(ok.body, b"<h1>over tls</h1>\n");
     let stranger = TestCa::new("not the server's CA").expect("ca");
-    let bad = fetch(&url, &stranger.cert_pem);
+    let bad = fetch(b, &url, &stranger.cert_pem);
     let err = bad.error.expect("TLS error event");
     assert!(err.starts_with("TLS failed"), "{err}");
 }
@@ -189,8 +192,10 @@ srv.serve_forever()
 
 /// The lws client against Python's HTTPS server, which requires a client
 /// certificate: the client presents the one from its `TlsClientSpec`.
-#[test]
-fn lws_client_against_python_https_with_client_certificate() {
+pub fn python_server_with_client_certificate(b: &Backends) {
+    if !crate::peer::installed("python3") {
+        return;
+    }
     use std::io::BufRead;
     let ca = TestCa::new("py server CA").expect("ca");
     let server_leaf = ca.leaf(&["localhost"]).expect("leaf");
@@ -235,7 +240,7 @@ fn lws_client_against_python_https_with_client_certificate() {
         insecure_skip_verify: false,
     };
     let mut ctx = Context::builder()
-        .tls_backend(RustlsBackend::shared())
+        .tls_backend(b.client.clone())
         .tls_client(spec)
         .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
         .build()

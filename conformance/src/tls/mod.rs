@@ -1,11 +1,29 @@
-//! Shared harness for the TLS integration tests: a TLS echo server on its
-//! own thread (any number of vhosts, one port, poll or mio loop), an lws
-//! TLS client run to completion under a watchdog, and a plain rustls
-//! client on a std socket for inspecting what the server presented.
+//! # The TLS backend suite: the same scenarios for every backend
+//!
+//! Each scenario takes a [`Backends`] pair: the backend serving and the
+//! backend connecting. A backend crate runs the suite against itself, and
+//! against the other backends in both directions, with one line each in
+//! its tests:
+//!
+//! ```ignore
+//! lws_conformance::tls_backend_suite!(Backends::same(OpensslBackend::shared()));
+//! ```
+//!
+//! This module is the harness: a TLS echo server on its own thread (any
+//! number of vhosts, one port, poll or mio loop), an lws TLS client run to
+//! completion under a watchdog, and a plain rustls client on a std socket
+//! for inspecting what the server presented. Certificates come from
+//! `lws_tls_rustls::testcert` (rcgen), whichever backend is tested.
 //!
 //! Everything binds 127.0.0.1 only and every wait is bounded, so a bug
-//! fails a test instead of hanging it. Nothing here asserts: tests do.
-#![allow(dead_code)] // each test binary uses a different part
+//! fails a test instead of hanging it. Nothing here asserts: scenarios do.
+
+pub mod echo;
+pub mod errors;
+pub mod https;
+pub mod interop;
+pub mod session;
+pub mod sni;
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,21 +31,98 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use lws_conformance::peer::{self, Watchdog};
+use crate::peer::{self, Watchdog};
 use lws_core::{
-    CloseReason, ConnCx, Connect, Context, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec,
-    VhostBuilder,
+    CloseReason, ConnCx, Connect, Context, Endpoint, Remote, RunLoop, SharedTlsBackend,
+    TlsClientSpec, TlsServerSpec, VhostBuilder,
 };
 use lws_loop_mio::MioLoop;
 use lws_loop_poll::PollLoop;
 use lws_role_raw::{OpenKind, RawEvent, RawHandler, RawProtocol};
-use lws_tls_rustls::RustlsBackend;
 use lws_tls_rustls::testcert::{TestCa, TestCert};
 
 /// How long one client run may take before its watchdog stops it.
 pub const LIMIT: Duration = Duration::from_secs(30);
 /// How long to wait for one server-side report.
 pub const REPORT: Duration = Duration::from_secs(10);
+
+/// The backend serving and the backend connecting in a scenario.
+#[derive(Clone)]
+pub struct Backends {
+    pub server: SharedTlsBackend,
+    pub client: SharedTlsBackend,
+}
+
+impl std::fmt::Debug for Backends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} server, {} client",
+            self.server.name(),
+            self.client.name()
+        )
+    }
+}
+
+impl Backends {
+    /// One backend on both ends.
+    pub fn same(backend: SharedTlsBackend) -> Self {
+        Backends {
+            server: backend.clone(),
+            client: backend,
+        }
+    }
+
+    pub fn pair(server: SharedTlsBackend, client: SharedTlsBackend) -> Self {
+        Backends { server, client }
+    }
+}
+
+/// Expand the whole TLS suite as `#[test]` functions for one [`Backends`]
+/// pair.
+#[macro_export]
+macro_rules! tls_backend_suite {
+    ($backends:expr) => {
+        $crate::tls_backend_suite!(@tests $backends;
+            echo_of_one_mebibyte_comes_back_intact => $crate::tls::echo::one_mebibyte,
+            alpn_agreed_protocol_is_reported_on_both_sides => $crate::tls::echo::alpn_reported,
+            no_alpn_offered_means_none_reported => $crate::tls::echo::no_alpn,
+            paused_reader_echo_on_level_triggered_poll => $crate::tls::echo::paused_reader_poll,
+            paused_reader_echo_on_edge_triggered_mio => $crate::tls::echo::paused_reader_mio,
+            garbage_client_hello_closes_only_that_connection => $crate::tls::errors::garbage_client_hello,
+            untrusted_server_certificate_is_a_connect_error => $crate::tls::errors::untrusted_certificate,
+            wrong_server_name_for_the_certificate_is_a_connect_error => $crate::tls::errors::wrong_server_name,
+            invalid_server_names_are_refused_by_connect => $crate::tls::errors::invalid_server_names,
+            curl_https_with_cacert => $crate::tls::https::curl_with_cacert,
+            lws_client_over_tls_and_tls_failure_event => $crate::tls::https::lws_client_and_failure_event,
+            lws_client_against_python_https_with_client_certificate => $crate::tls::https::python_server_with_client_certificate,
+            python_ssl_client_echoes_a_line => $crate::tls::interop::python_ssl_client,
+            openssl_s_client_echoes_a_line => $crate::tls::interop::openssl_s_client,
+            openssl_s_client_rejects_a_server_it_cannot_verify => $crate::tls::interop::openssl_s_client_rejects,
+            session_sni_maps_names_aliases_and_wildcards_to_their_vhost => $crate::tls::session::sni_mapping,
+            session_alpn_is_agreed_and_a_mismatch_fails_the_handshake => $crate::tls::session::alpn_agreement,
+            session_plaintext_flows_and_read_plain_is_zero_when_empty => $crate::tls::session::plaintext_flows,
+            session_undelivered_plaintext_stops_ciphertext_intake => $crate::tls::session::intake_backpressure,
+            session_close_notify_is_seen_and_reads_then_return_zero => $crate::tls::session::close_notify,
+            session_garbage_is_a_handshake_error_with_an_alert_to_send => $crate::tls::session::garbage_alert,
+            session_bad_certificates_and_keys_are_config_errors => $crate::tls::session::bad_server_config,
+            session_client_configuration_errors_and_server_names => $crate::tls::session::bad_client_config,
+            sni_name_selects_certificate_and_vhost_on_a_shared_port => $crate::tls::sni::selects_certificate_and_vhost,
+            lws_client_sni_reaches_the_second_vhost => $crate::tls::sni::lws_client_reaches_second_vhost,
+            unknown_sni_name_falls_back_to_the_first_vhost => $crate::tls::sni::unknown_name_falls_back,
+            missing_sni_falls_back_to_the_first_vhost => $crate::tls::sni::missing_sni_falls_back,
+            sni_match_ignores_ascii_case => $crate::tls::sni::ignores_ascii_case,
+        );
+    };
+    (@tests $backends:expr; $($name:ident => $scenario:path),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $scenario(&$backends);
+            }
+        )*
+    };
+}
 
 /// Which event loop runs the server.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +141,7 @@ pub struct Opened {
     pub alpn: Option<Vec<u8>>,
 }
 
+#[derive(Debug)]
 pub struct Server {
     pub addr: SocketAddr,
     remote: Remote,
@@ -99,11 +195,17 @@ pub fn spec(cert: &TestCert, alpn: &[&str]) -> TlsServerSpec {
 
 /// TLS echo vhosts `(name, cert)`, in order, all on 127.0.0.1:`port` (0:
 /// any free port), served by the poll loop.
-pub fn serve(vhosts: Vec<(&'static str, TestCert)>, port: u16, alpn: &[&str]) -> Server {
-    serve_on(Loop::Poll, vhosts, port, alpn)
+pub fn serve(
+    b: &Backends,
+    vhosts: Vec<(&'static str, TestCert)>,
+    port: u16,
+    alpn: &[&str],
+) -> Server {
+    serve_on(b, Loop::Poll, vhosts, port, alpn)
 }
 
 pub fn serve_on(
+    b: &Backends,
     lp: Loop,
     vhosts: Vec<(&'static str, TestCert)>,
     port: u16,
@@ -115,8 +217,9 @@ pub fn serve_on(
         .iter()
         .map(|(name, cert)| (*name, spec(cert, alpn)))
         .collect();
+    let backend = b.server.clone();
     let thread = thread::spawn(move || {
-        let mut b = Context::builder().tls_backend(RustlsBackend::shared());
+        let mut b = Context::builder().tls_backend(backend);
         for (name, spec) in specs.iter().cloned() {
             let echo = TaggedEcho {
                 tag: name.to_owned(),
@@ -207,9 +310,9 @@ pub fn client_spec(ca_pem: &str, alpn: &[&str]) -> TlsClientSpec {
 }
 
 /// Run `handler` on one TLS connection to completion (or [`LIMIT`]).
-pub fn run_client(spec: TlsClientSpec, connect: Connect, handler: Client) -> Client {
+pub fn run_client(b: &Backends, spec: TlsClientSpec, connect: Connect, handler: Client) -> Client {
     let mut ctx = Context::builder()
-        .tls_backend(RustlsBackend::shared())
+        .tls_backend(b.client.clone())
         .tls_client(spec)
         .vhost(VhostBuilder::new("c").protocol("c", RawProtocol::new(handler)))
         .build()
@@ -227,12 +330,13 @@ pub fn run_client(spec: TlsClientSpec, connect: Connect, handler: Client) -> Cli
 }
 
 /// Echo `payload` through `addr` with an lws client trusting `ca_pem`.
-pub fn echo(addr: SocketAddr, ca_pem: &str, sni: &str, payload: &[u8]) -> Client {
+pub fn echo(b: &Backends, addr: SocketAddr, ca_pem: &str, sni: &str, payload: &[u8]) -> Client {
     let handler = Client {
         payload: payload.to_vec(),
         ..Default::default()
     };
     run_client(
+        b,
         client_spec(ca_pem, &[]),
         Connect::new(addr).tls(sni),
         handler,

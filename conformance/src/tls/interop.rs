@@ -3,10 +3,8 @@
 //! sending a line and reading it back. A peer that is not installed is
 //! skipped with a printed reason; an installed one must succeed.
 //!
-//! These tests must not leave files or processes behind: the CA file lives
+//! These scenarios must not leave files or processes behind: the CA file lives
 //! in a temporary directory removed on drop, and peers are killed.
-
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -14,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
-use common::{REPORT, ca_and_leaf, serve};
+use super::{Backends, REPORT, ca_and_leaf, serve};
 
 /// A temporary directory holding the CA certificate, removed on drop.
 struct CaFile {
@@ -38,19 +36,6 @@ impl Drop for CaFile {
     }
 }
 
-fn installed(program: &str, probe: &str) -> bool {
-    let ok = Command::new(program)
-        .arg(probe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        println!("skipped: {program} is not installed");
-    }
-    ok
-}
-
 const PY_SSL: &str = r#"
 import socket, ssl, sys
 port, cafile = int(sys.argv[1]), sys.argv[2]
@@ -67,13 +52,12 @@ with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         print(got.decode().strip(), s.version())
 "#;
 
-#[test]
-fn python_ssl_client_echoes_a_line() {
-    if !installed("python3", "--version") {
+pub fn python_ssl_client(b: &Backends) {
+    if !crate::peer::installed("python3") {
         return;
     }
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let ca_file = CaFile::new("py", &ca.cert_pem);
     let out = Command::new("python3")
         .args(["-c", PY_SSL, &srv.addr.port().to_string()])
@@ -121,13 +105,12 @@ fn s_client_round_trip(port: u16, ca: &Path, line: &str) -> (Option<String>, Str
     (echoed, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-#[test]
-fn openssl_s_client_echoes_a_line() {
-    if !installed("openssl", "version") {
+pub fn openssl_s_client(b: &Backends) {
+    if !crate::peer::installed("openssl") {
         return;
     }
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let ca_file = CaFile::new("openssl", &ca.cert_pem);
     let (echoed, log) = s_client_round_trip(srv.addr.port(), &ca_file.path, "hello from openssl");
     assert_eq!(
@@ -139,14 +122,13 @@ fn openssl_s_client_echoes_a_line() {
     assert_eq!(srv.next_opened().vhost, "default");
 }
 
-#[test]
-fn openssl_s_client_rejects_a_server_it_cannot_verify() {
-    if !installed("openssl", "version") {
+pub fn openssl_s_client_rejects(b: &Backends) {
+    if !crate::peer::installed("openssl") {
         return;
     }
     let (_ca, leaf) = ca_and_leaf(&["localhost"]);
     let stranger = lws_tls_rustls::testcert::TestCa::new("stranger").expect("ca");
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let ca_file = CaFile::new("openssl-bad", &stranger.cert_pem);
     let (echoed, log) = s_client_round_trip(srv.addr.port(), &ca_file.path, "nope");
     assert!(

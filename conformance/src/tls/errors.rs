@@ -3,29 +3,26 @@
 //! client's `ConnectError` (not a panic or a hang), and a bad server name
 //! is refused before any socket is opened.
 //!
-//! These tests must not bind anything but 127.0.0.1 or wait without bound.
-
-mod common;
+//! These scenarios must not bind anything but 127.0.0.1 or wait without bound.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Client, REPORT, ca_and_leaf, client_spec, run_client, serve};
+use super::{Backends, Client, REPORT, ca_and_leaf, client_spec, run_client, serve};
 use lws_core::{Connect, Context, Error, TlsError, VhostBuilder};
 use lws_role_raw::RawProtocol;
-use lws_tls_rustls::RustlsBackend;
 use lws_tls_rustls::testcert::TestCa;
 
-#[test]
-fn garbage_client_hello_closes_only_that_connection() {
+pub fn garbage_client_hello(b: &Backends) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let mut bad = TcpStream::connect(srv.addr).expect("connect");
     bad.set_read_timeout(Some(REPORT)).expect("timeout");
-    bad.write_all(b"GET / HTTP/1.1\r\nHost: not-tls\r\n\r\n")
+    // A TLS handshake record holding a truncated ClientHello.
+    bad.write_all(b"\x16\x03\x01\x00\x08\x01\x00\x00\x04\x03\x03\x00\x00")
         .expect("garbage");
-    let good = common::echo(srv.addr, &ca.cert_pem, "localhost", b"still fine");
+    let good = super::echo(b, srv.addr, &ca.cert_pem, "localhost", b"still fine");
     assert_eq!(
         good.got, b"still fine",
         "a concurrent good client completes"
@@ -46,17 +43,17 @@ fn garbage_client_hello_closes_only_that_connection() {
     );
 }
 
-#[test]
-fn untrusted_server_certificate_is_a_connect_error() {
+pub fn untrusted_certificate(b: &Backends) {
     let (_ca, leaf) = ca_and_leaf(&["localhost"]);
     let stranger = TestCa::new("not the server's CA").expect("ca");
-    let srv = serve(vec![("default", leaf)], 0, &[]);
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
     let handler = Client {
         payload: b"never sent".to_vec(),
         ..Default::default()
     };
     let started = Instant::now();
     let c = run_client(
+        b,
         client_spec(&stranger.cert_pem, &[]),
         Connect::new(srv.addr).tls("localhost"),
         handler,
@@ -69,20 +66,18 @@ fn untrusted_server_certificate_is_a_connect_error() {
     assert!(c.got.is_empty());
 }
 
-#[test]
-fn wrong_server_name_for_the_certificate_is_a_connect_error() {
+pub fn wrong_server_name(b: &Backends) {
     let (ca, leaf) = ca_and_leaf(&["localhost"]);
-    let srv = serve(vec![("default", leaf)], 0, &[]);
-    let c = common::echo(srv.addr, &ca.cert_pem, "other.test", b"x");
+    let srv = serve(b, vec![("default", leaf)], 0, &[]);
+    let c = super::echo(b, srv.addr, &ca.cert_pem, "other.test", b"x");
     let (kind, msg) = c.error.expect("ConnectError event");
     assert_eq!(kind, ErrorKind::InvalidData, "{msg}");
     assert!(msg.contains("TLS"), "{msg}");
 }
 
-#[test]
-fn invalid_server_names_are_refused_by_connect() {
+pub fn invalid_server_names(b: &Backends) {
     let mut ctx = Context::builder()
-        .tls_backend(RustlsBackend::shared())
+        .tls_backend(b.client.clone())
         .vhost(VhostBuilder::new("c").protocol("c", RawProtocol::new(Client::default())))
         .build()
         .expect("ctx");
