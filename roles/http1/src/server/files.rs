@@ -20,27 +20,6 @@ use crate::server::config::Mount;
 use crate::server::exchange::{ExState, HttpError, RespState};
 use crate::server::request::Request;
 
-/// The request and its exchange state, together.
-pub(crate) struct Ex<'r> {
-    pub req: &'r Request,
-    pub st: &'r mut ExState,
-}
-
-impl Ex<'_> {
-    fn write_head(
-        &mut self,
-        conn: &mut ConnCx<'_>,
-        status: u16,
-        headers: &[(&str, &str)],
-        length: Option<u64>,
-        body: &[u8],
-    ) -> Result<(), HttpError> {
-        self.st
-            .write_head(self.req, conn, status, headers, length, body)
-            .map(|_| ())
-    }
-}
-
 /// Files up to this size are read whole and sent with their head.
 const INLINE_MAX: u64 = 64 * 1024;
 /// Chunk size while streaming a larger file.
@@ -94,32 +73,86 @@ fn open_beneath(dir: &OwnedFd, rel: &str) -> std::io::Result<File> {
     Ok(File::from(fd))
 }
 
-/// Serve `ex`'s request from `mount`. Always produces a response.
-pub(crate) fn serve(
-    mount: &Mount,
-    dir: &OwnedFd,
-    req: &Request,
-    ex: &mut ExState,
-    conn: &mut ConnCx<'_>,
-) -> Result<(), HttpError> {
-    let ex = &mut Ex { req, st: ex };
-    let path = ex.req.path().to_owned();
+/// A file response, decided before any byte is written, so both the
+/// HTTP/1 exchange and an HTTP/2 stream can send it in their framing.
+#[derive(Debug)]
+pub(crate) struct FileReply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    /// The `Content-Length` to announce (also for HEAD and 304, where no
+    /// body follows).
+    pub length: Option<u64>,
+    pub body: FileBody,
+}
+
+#[derive(Debug)]
+pub(crate) enum FileBody {
+    /// No body (HEAD, 304).
+    None,
+    /// A small body, sent with the head.
+    Inline(Vec<u8>),
+    /// A larger body, read chunk by chunk as the connection drains.
+    Stream(FileSend),
+}
+
+impl FileReply {
+    fn new(status: u16, headers: Vec<(&'static str, String)>) -> Self {
+        FileReply {
+            status,
+            headers,
+            length: None,
+            body: FileBody::None,
+        }
+    }
+
+    /// The headers as borrowed pairs, for the writers.
+    pub fn header_refs(&self) -> Vec<(&str, &str)> {
+        self.headers.iter().map(|(n, v)| (*n, v.as_str())).collect()
+    }
+}
+
+impl FileSend {
+    /// Read the next chunk of at most `max` bytes; `None` once everything
+    /// announced was read. A file that shrank under us is an error: the
+    /// announced length can no longer be met.
+    pub fn next_chunk(&mut self, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let want = self.remaining.min(max as u64) as usize;
+        let mut buf = vec![0u8; want];
+        let n = self.file.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shrank while sending",
+            ));
+        }
+        buf.truncate(n);
+        self.remaining -= n as u64;
+        Ok(Some(buf))
+    }
+}
+
+/// Decide the response to `req` from `mount`. Always produces one.
+pub(crate) fn resolve(mount: &Mount, dir: &OwnedFd, req: &Request) -> FileReply {
+    let path = req.path().to_owned();
     if path == mount.prefix.trim_end_matches('/') && !path.is_empty() {
-        return redirect(ex, conn, &mount.prefix);
+        return redirect(&mount.prefix);
     }
     let Some(rel) = relative_path(mount, &path) else {
-        return error(ex, conn, 403, &[]);
+        return error(403, Vec::new());
     };
     let Ok(mut file) = open_beneath(dir, &rel) else {
-        return error(ex, conn, 404, &[]);
+        return error(404, Vec::new());
     };
     let Ok(mut meta) = file.metadata() else {
-        return error(ex, conn, 404, &[]);
+        return error(404, Vec::new());
     };
     let mut served_rel = rel.clone();
     if meta.is_dir() {
         if !path.ends_with('/') {
-            return redirect(ex, conn, &format!("{path}/"));
+            return redirect(&format!("{path}/"));
         }
         served_rel = if rel.is_empty() {
             mount.index.clone()
@@ -128,32 +161,29 @@ pub(crate) fn serve(
         };
         match open_beneath(dir, &served_rel).and_then(|f| Ok((f.metadata()?, f))) {
             Ok((m, f)) if m.is_file() => (meta, file) = (m, f),
-            _ => return error(ex, conn, 404, &[]),
+            _ => return error(404, Vec::new()),
         }
     }
     if !meta.is_file() {
-        return error(ex, conn, 404, &[]);
+        return error(404, Vec::new());
     }
     let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    send_file(ex, conn, file, meta.len(), modified, &served_rel)
+    file_reply(req, file, meta.len(), modified, &served_rel)
 }
 
-fn send_file(
-    ex: &mut Ex<'_>,
-    conn: &mut ConnCx<'_>,
+fn file_reply(
+    req: &Request,
     mut file: File,
     len: u64,
     modified: SystemTime,
     name: &str,
-) -> Result<(), HttpError> {
+) -> FileReply {
     let tag = range::etag(len, modified);
-    let last_mod = httpdate::fmt_http_date(modified);
-    let mime = content_type(name);
-    let h = ex.req.headers();
+    let h = req.headers();
     let mut headers = vec![
-        ("ETag", tag.as_str()),
-        ("Last-Modified", last_mod.as_str()),
-        ("Accept-Ranges", "bytes"),
+        ("ETag", tag.clone()),
+        ("Last-Modified", httpdate::fmt_http_date(modified)),
+        ("Accept-Ranges", "bytes".to_owned()),
     ];
     if range::not_modified(
         h.get_str("if-none-match"),
@@ -161,67 +191,77 @@ fn send_file(
         &tag,
         modified,
     ) {
-        ex.write_head(conn, 304, &headers, None, &[])?;
-        return Ok(());
+        return FileReply::new(304, headers);
     }
-    headers.push(("Content-Type", mime.as_str()));
+    headers.push(("Content-Type", content_type(name)));
     let range_hdr = h
         .get_str("range")
         .filter(|_| range::if_range_matches(h.get_str("if-range"), &tag, modified));
-    let (status, start, count, content_range) = match range::evaluate_range(range_hdr, len) {
-        RangeOutcome::Full => (200, 0, len, None),
-        RangeOutcome::Partial { start, end } => (
-            206,
-            start,
-            end - start + 1,
-            Some(format!("bytes {start}-{end}/{len}")),
-        ),
+    let (status, start, count) = match range::evaluate_range(range_hdr, len) {
+        RangeOutcome::Full => (200, 0, len),
+        RangeOutcome::Partial { start, end } => {
+            headers.push(("Content-Range", format!("bytes {start}-{end}/{len}")));
+            (206, start, end - start + 1)
+        }
         RangeOutcome::Unsatisfiable => {
-            let cr = format!("bytes */{len}");
-            return error(ex, conn, 416, &[("Content-Range", cr.as_str())]);
+            return error(416, vec![("Content-Range", format!("bytes */{len}"))]);
         }
     };
-    if let Some(cr) = &content_range {
-        headers.push(("Content-Range", cr.as_str()));
-    }
     if start > 0 && file.seek(SeekFrom::Start(start)).is_err() {
-        return error(ex, conn, 500, &[]);
+        return error(500, Vec::new());
     }
-    if ex.req.is_head() || count > INLINE_MAX {
-        ex.write_head(conn, status, &headers, Some(count), &[])?;
-        if !ex.st.resp_done() {
-            ex.st.resp = RespState::File(FileSend {
-                file,
-                remaining: count,
-            });
-            conn.request_writable();
-        }
-        return Ok(());
+    let mut reply = FileReply::new(status, headers);
+    reply.length = Some(count);
+    if req.is_head() {
+        return reply;
+    }
+    if count > INLINE_MAX {
+        reply.body = FileBody::Stream(FileSend {
+            file,
+            remaining: count,
+        });
+        return reply;
     }
     let mut body = Vec::with_capacity(count as usize);
     if file.take(count).read_to_end(&mut body).is_err() || body.len() as u64 != count {
-        return error(ex, conn, 500, &[]);
+        return error(500, Vec::new());
     }
-    ex.write_head(conn, status, &headers, Some(count), &body)?;
+    reply.body = FileBody::Inline(body);
+    reply
+}
+
+/// Send `reply` on an HTTP/1 exchange.
+pub(crate) fn send_h1(
+    reply: FileReply,
+    req: &Request,
+    st: &mut ExState,
+    conn: &mut ConnCx<'_>,
+) -> Result<(), HttpError> {
+    let headers = reply.header_refs();
+    let body: &[u8] = match &reply.body {
+        FileBody::Inline(b) => b,
+        _ => &[],
+    };
+    st.write_head(req, conn, reply.status, &headers, reply.length, body)?;
+    if let FileBody::Stream(send) = reply.body
+        && !st.resp_done()
+    {
+        st.resp = RespState::File(send);
+        conn.request_writable();
+    }
     Ok(())
 }
 
 /// Send the next chunk of a streamed file; `true` when it is all sent.
 pub(crate) fn pump(send: &mut FileSend, conn: &mut ConnCx<'_>) -> Result<bool, HttpError> {
-    let want = send.remaining.min(CHUNK as u64) as usize;
-    let mut buf = vec![0u8; want];
-    let n = match send.file.read(&mut buf) {
-        Ok(0) | Err(_) => {
-            // The file shrank under us: the announced length cannot be met.
-            conn.close(lws_core::CloseReason::Protocol(
-                "file shrank while sending".into(),
-            ));
+    match send.next_chunk(CHUNK) {
+        Ok(Some(chunk)) => conn.write(&chunk).map_err(HttpError::Write)?,
+        Ok(None) => return Ok(true),
+        Err(e) => {
+            conn.close(lws_core::CloseReason::Protocol(e.to_string()));
             return Ok(true);
         }
-        Ok(n) => n,
-    };
-    conn.write(&buf[..n]).map_err(HttpError::Write)?;
-    send.remaining -= n as u64;
+    }
     Ok(send.remaining == 0)
 }
 
@@ -233,35 +273,27 @@ fn content_type(name: &str) -> String {
     }
 }
 
-fn redirect(ex: &mut Ex<'_>, conn: &mut ConnCx<'_>, to: &str) -> Result<(), HttpError> {
-    ex.write_head(
-        conn,
+fn redirect(to: &str) -> FileReply {
+    let mut r = FileReply::new(
         301,
-        &[("Location", to), ("Content-Type", "text/plain")],
-        Some(0),
-        &[],
-    )?;
-    Ok(())
+        vec![
+            ("Location", to.to_owned()),
+            ("Content-Type", "text/plain".to_owned()),
+        ],
+    );
+    r.length = Some(0);
+    r
 }
 
 /// A short text error response.
-pub(crate) fn error(
-    ex: &mut Ex<'_>,
-    conn: &mut ConnCx<'_>,
-    status: u16,
-    extra: &[(&str, &str)],
-) -> Result<(), HttpError> {
+pub(crate) fn error(status: u16, extra: Vec<(&'static str, String)>) -> FileReply {
     let body = format!("{status} {}\n", crate::parse::response::reason(status));
-    let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
-    headers.extend_from_slice(extra);
-    ex.write_head(
-        conn,
-        status,
-        &headers,
-        Some(body.len() as u64),
-        body.as_bytes(),
-    )?;
-    Ok(())
+    let mut headers = vec![("Content-Type", "text/plain; charset=utf-8".to_owned())];
+    headers.extend(extra);
+    let mut r = FileReply::new(status, headers);
+    r.length = Some(body.len() as u64);
+    r.body = FileBody::Inline(body.into_bytes());
+    r
 }
 
 #[cfg(test)]

@@ -246,7 +246,12 @@ impl<H: HttpHandler> ServerRole<H> {
         let Some((mount, dir)) = files::find_mount(&proto.mounts, path) else {
             return false;
         };
-        if let Err(e) = files::serve(mount, dir, &ex.request, &mut ex.st, cx) {
+        if let Err(e) = files::send_h1(
+            files::resolve(mount, dir, &ex.request),
+            &ex.request,
+            &mut ex.st,
+            cx,
+        ) {
             log::debug!("{:?}: serving {path}: {e}", cx.token());
             cx.close(CloseReason::Normal);
         }
