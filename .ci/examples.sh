@@ -101,7 +101,7 @@ start https-server --tls-lib openssl
 CA=$(sed -n 's/.*--cacert \(.*\)$/\1/p' "$TMP/https-server.err")
 log=$(curl -sS -v --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/" 2>&1)
 echo "$log" | grep -q "lws-rs is serving this page" || { echo "https-server (openssl): $log"; exit 1; }
-echo "$log" | grep -q "ALPN: server accepted http/1.1" || { echo "https-server (openssl) ALPN: $log"; exit 1; }
+echo "$log" | grep -q "ALPN: server accepted h2" || { echo "https-server (openssl) ALPN: $log"; exit 1; }
 stop INT
 rm -f "$CA"
 

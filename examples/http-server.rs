@@ -71,7 +71,7 @@ fn main() {
         .protocol("http", http);
     let mut builder = Context::builder();
     if cli.flag("--tls") {
-        vhost = vhost.tls(common::tls::server_spec(&cli, &["http/1.1"]));
+        vhost = vhost.tls(common::tls::server_spec(&cli, &["h2", "http/1.1"]));
         builder = builder.tls_backend(common::tls::backend(&cli));
     }
     let scheme = if cli.flag("--tls") { "https" } else { "http" };

@@ -31,7 +31,7 @@ fn main() {
         .unwrap_or_else(|e| common::die("--dir", e));
     let vhost = VhostBuilder::new("localhost")
         .listen(cli.listen())
-        .tls(common::tls::server_spec(&cli, &["http/1.1"]))
+        .tls(common::tls::server_spec(&cli, &["h2", "http/1.1"]))
         .protocol("http", files);
     let mut ctx = Context::builder()
         .tls_backend(common::tls::backend(&cli))

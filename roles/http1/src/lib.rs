@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod h2;
 pub mod parse;
 pub mod server;
 

@@ -16,6 +16,11 @@ impl Headers {
         Headers { fields }
     }
 
+    /// Fields already validated and lower-cased (HTTP/2 header lists).
+    pub(crate) fn from_pairs(fields: Vec<(String, Vec<u8>)>) -> Self {
+        Headers { fields }
+    }
+
     /// The first value of `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.fields

@@ -36,6 +36,8 @@ impl Default for Limits {
 pub enum Version {
     Http10,
     Http11,
+    /// A request that arrived on an HTTP/2 stream.
+    Http2,
 }
 
 /// How the request body is delimited (RFC 9112 section 6.3).
@@ -165,7 +167,7 @@ fn finish(
     let framing = framing(&headers, version)?;
     let conn = fields::tokens(headers.get_all("connection"));
     let keep_alive = match version {
-        Version::Http11 => !conn.iter().any(|t| t == "close"),
+        Version::Http11 | Version::Http2 => !conn.iter().any(|t| t == "close"),
         Version::Http10 => {
             conn.iter().any(|t| t == "keep-alive") && !conn.iter().any(|t| t == "close")
         }

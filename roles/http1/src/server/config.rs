@@ -50,6 +50,12 @@ pub struct ServerConfig {
     /// The vhost protocol that takes WebSocket upgrades whose
     /// `Sec-WebSocket-Protocol` names no protocol of the vhost.
     pub websocket: Option<String>,
+    /// Serve HTTP/2 (RFC 9113) on connections that negotiate ALPN `h2`
+    /// (list it in the vhost's `TlsServerSpec`) or open with the HTTP/2
+    /// preface in cleartext (prior knowledge). Default on.
+    pub http2: bool,
+    /// HTTP/2 windows and limits (its header limits follow `limits`).
+    pub h2: crate::h2::H2Config,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +69,8 @@ impl Default for ServerConfig {
             max_pipeline: 64 * 1024,
             mounts: Vec::new(),
             websocket: None,
+            http2: true,
+            h2: crate::h2::H2Config::default(),
         }
     }
 }

@@ -78,7 +78,7 @@ impl ExState {
         let framing = match (head_only, length, req.version()) {
             (true, _, _) => ResponseFraming::Empty,
             (false, Some(n), _) => ResponseFraming::Length(n),
-            (false, None, Version::Http11) => ResponseFraming::Chunked,
+            (false, None, Version::Http11 | Version::Http2) => ResponseFraming::Chunked,
             (false, None, Version::Http10) => ResponseFraming::UntilClose,
         };
         let persistent =
@@ -140,6 +140,11 @@ pub enum HttpError {
     BodyIncomplete { missing: u64 },
     #[error(transparent)]
     Write(lws_core::Error),
+    /// The HTTP/2 stream was reset or already finished.
+    #[error(transparent)]
+    StreamClosed(#[from] crate::h2::StreamGone),
+    #[error("protocol upgrades are not available on HTTP/2")]
+    NoUpgradeOnHttp2,
 }
 
 /// The handle a handler acts through for one HTTP connection.
@@ -147,6 +152,8 @@ pub struct HttpCx<'c, 'a> {
     pub(crate) conn: &'c mut ConnCx<'a>,
     pub(crate) req: Option<&'c Request>,
     pub(crate) st: Option<&'c mut ExState>,
+    /// Set when the exchange is an HTTP/2 stream (then `st` is `None`).
+    pub(crate) h2: Option<crate::h2::role::StreamCx<'c>>,
 }
 
 impl std::fmt::Debug for HttpCx<'_, '_> {
@@ -186,6 +193,9 @@ impl<'a> HttpCx<'_, 'a> {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<(), HttpError> {
+        if let (Some(s), Some(req)) = (&mut self.h2, self.req) {
+            return s.respond(req, status, headers, body);
+        }
         let (req, st, conn) = self.parts()?;
         st.write_head(req, conn, status, headers, Some(body.len() as u64), body)?;
         Ok(())
@@ -201,6 +211,9 @@ impl<'a> HttpCx<'_, 'a> {
         headers: &[(&str, &str)],
         length: Option<u64>,
     ) -> Result<(), HttpError> {
+        if let (Some(s), Some(req)) = (&mut self.h2, self.req) {
+            return s.start_response(req, status, headers, length);
+        }
         let (req, st, conn) = self.parts()?;
         st.write_head(req, conn, status, headers, length, &[])?;
         Ok(())
@@ -208,6 +221,9 @@ impl<'a> HttpCx<'_, 'a> {
 
     /// Send part of a streamed response body.
     pub fn write_body(&mut self, data: &[u8]) -> Result<(), HttpError> {
+        if let Some(s) = &mut self.h2 {
+            return s.write_body(data);
+        }
         let (_, ex, conn) = self.parts()?;
         let RespState::Streaming { chunked, remaining } = &mut ex.resp else {
             return Err(HttpError::NotStreaming);
@@ -234,6 +250,9 @@ impl<'a> HttpCx<'_, 'a> {
 
     /// End a streamed response.
     pub fn finish(&mut self) -> Result<(), HttpError> {
+        if let Some(s) = &mut self.h2 {
+            return s.finish();
+        }
         let (_, ex, conn) = self.parts()?;
         let RespState::Streaming { chunked, remaining } = ex.resp else {
             return Err(HttpError::NotStreaming);
@@ -273,23 +292,41 @@ impl<'a> HttpCx<'_, 'a> {
 
     /// Ask for a `Writable` event (to continue a streamed response).
     pub fn request_writable(&mut self) {
-        self.conn.request_writable();
+        match &mut self.h2 {
+            Some(s) => s.request_writable(),
+            None => self.conn.request_writable(),
+        }
     }
 
     /// Stop (or resume) reading the request body: back-pressure.
     pub fn pause_body(&mut self, paused: bool) {
-        self.conn.pause_rx(paused);
+        match &mut self.h2 {
+            // Per stream: its window stays closed while paused.
+            Some(s) => s.pause_body(paused),
+            None => self.conn.pause_rx(paused),
+        }
     }
 
     /// Whether the current response has been completely written.
     pub fn response_done(&self) -> bool {
-        self.st.as_deref().is_none_or(ExState::resp_done)
+        match &self.h2 {
+            Some(s) => s.response_done(),
+            None => self.st.as_deref().is_none_or(ExState::resp_done),
+        }
+    }
+
+    /// The HTTP/2 stream this exchange runs on (`None` on HTTP/1).
+    pub fn stream_id(&self) -> Option<u32> {
+        self.h2.as_ref().map(|s| s.id())
     }
 
     /// Switch this connection to the vhost protocol `protocol` after this
     /// callback (e.g. a WebSocket protocol on an `Upgrade` request); that
     /// protocol's role takes over the request.
     pub fn upgrade(&mut self, protocol: &str) -> Result<(), HttpError> {
+        if self.h2.is_some() {
+            return Err(HttpError::NoUpgradeOnHttp2);
+        }
         let (_, ex, _) = self.parts()?;
         if !matches!(ex.resp, RespState::NotStarted) {
             return Err(HttpError::AlreadyResponded);
@@ -298,8 +335,13 @@ impl<'a> HttpCx<'_, 'a> {
         Ok(())
     }
 
-    /// Close the connection after this callback.
+    /// Close the connection after this callback (on HTTP/2: reset this
+    /// stream, unless its response is complete; the connection and its
+    /// other streams go on).
     pub fn close(&mut self) {
-        self.conn.close(CloseReason::Normal);
+        match &mut self.h2 {
+            Some(s) => s.cancel(),
+            None => self.conn.close(CloseReason::Normal),
+        }
     }
 }

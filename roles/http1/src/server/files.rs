@@ -132,6 +132,11 @@ impl FileSend {
         self.remaining -= n as u64;
         Ok(Some(buf))
     }
+
+    /// Bytes still to send.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
 }
 
 /// Decide the response to `req` from `mount`. Always produces one.

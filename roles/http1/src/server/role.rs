@@ -11,6 +11,8 @@ use std::marker::PhantomData;
 
 use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role, downcast_protocol};
 
+use crate::h2::frame::PREFACE;
+use crate::h2::role::H2Role;
 use crate::parse::chunked::Chunk;
 use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{BodyFraming, ChunkedDecoder, RequestHead, parse_request};
@@ -43,6 +45,8 @@ pub(crate) struct ServerRole<H: HttpHandler> {
     head_started: bool,
     /// The request's `Host` belongs to another vhost on this listener.
     moving: Option<String>,
+    /// No request yet: the bytes may still be the HTTP/2 preface.
+    fresh: bool,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -54,6 +58,7 @@ impl<H: HttpHandler> ServerRole<H> {
             inbuf: Vec::new(),
             head_started: false,
             moving: None,
+            fresh: true,
             _h: PhantomData,
         }
     }
@@ -73,7 +78,12 @@ impl<H: HttpHandler> ServerRole<H> {
             Ev::Writable => HttpEvent::Writable,
             Ev::Closed(r) => HttpEvent::Closed(r),
         };
-        let mut hcx = HttpCx { conn: cx, req, st };
+        let mut hcx = HttpCx {
+            conn: cx,
+            req,
+            st,
+            h2: None,
+        };
         proto.handler.on_event(&mut hcx, &mut self.session, event);
     }
 
@@ -84,6 +94,23 @@ impl<H: HttpHandler> ServerRole<H> {
         proto: &mut HttpProtocol<H>,
         data: &[u8],
     ) -> Disposition {
+        if self.fresh && proto.config.http2 {
+            // HTTP/2 with prior knowledge starts with the preface (which
+            // HTTP/1 would reject as version 2.0): hand the bytes over.
+            let mut all = std::mem::take(&mut self.inbuf);
+            all.extend_from_slice(data);
+            let n = all.len().min(PREFACE.len());
+            if all[..n] == PREFACE[..n] {
+                if n == PREFACE.len() {
+                    cx.set_timeout(None);
+                    return Disposition::Transition(Box::new(H2Role::<H>::new(all)));
+                }
+                self.inbuf = all;
+                return Disposition::Continue;
+            }
+            self.fresh = false;
+            return self.input(cx, proto, &all);
+        }
         let (used, rest) = if self.inbuf.is_empty() {
             let used = self.process(cx, proto, data);
             (used, data.get(used..).unwrap_or(&[]).to_vec())
@@ -396,6 +423,9 @@ impl<H: HttpHandler> Role for ServerRole<H> {
 
     fn on_open(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol) -> Disposition {
         if let Some(proto) = proto_of::<H>(p) {
+            if proto.config.http2 && cx.alpn() == Some(b"h2") {
+                return Disposition::Transition(Box::new(H2Role::<H>::new(Vec::new())));
+            }
             cx.set_timeout(Some(proto.config.header_timeout));
         }
         Disposition::Continue
