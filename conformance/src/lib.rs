@@ -60,6 +60,7 @@ macro_rules! event_lib_suite {
             client_connect_timeout => $crate::scenarios::client::connect_timeout,
             http1_keepalive_50_connections => $crate::scenarios::web::http_keepalive,
             websocket_echo_50_connections => $crate::scenarios::web::websocket_echo,
+            http2_20_connections_20_streams => $crate::scenarios::h2::streams,
         );
     };
     (@tests $runner:expr; $($name:ident => $scenario:path),* $(,)?) => {

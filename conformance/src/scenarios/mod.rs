@@ -6,6 +6,7 @@ pub mod client;
 pub mod close;
 pub mod echo;
 pub mod flow;
+pub mod h2;
 pub mod timers;
 pub mod waker;
 pub mod web;

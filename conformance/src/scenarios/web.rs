@@ -46,7 +46,7 @@ impl WsHandler for Echo {
     }
 }
 
-fn web_server() -> (Context, SocketAddr) {
+pub(crate) fn web_server() -> (Context, SocketAddr) {
     let vh = VhostBuilder::new("default")
         .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
         .protocol("http", HttpProtocol::new(App).websocket("echo"))

@@ -40,6 +40,11 @@ impl Drop for Https {
 }
 
 fn https_server(b: &Backends) -> Https {
+    https_server_alpn(b, &["http/1.1"])
+}
+
+fn https_server_alpn(b: &Backends, alpn: &[&str]) -> Https {
+    let alpn: Vec<String> = alpn.iter().map(|a| (*a).to_owned()).collect();
     let ca = TestCa::new("lws https test CA").expect("ca");
     let leaf = ca.leaf(&["localhost"]).expect("leaf");
     let dir = std::env::temp_dir().join(format!(
@@ -55,7 +60,7 @@ fn https_server(b: &Backends) -> Https {
     let root = dir.clone();
     let backend = b.server.clone();
     let thread = thread::spawn(move || {
-        let spec = TlsServerSpec::from_pem(leaf.cert_pem, leaf.key_pem).alpn(["http/1.1"]);
+        let spec = TlsServerSpec::from_pem(leaf.cert_pem, leaf.key_pem).alpn(&alpn);
         let vh = VhostBuilder::new("localhost")
             .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
             .tls(spec)
@@ -105,6 +110,36 @@ pub fn curl_with_cacert(b: &Backends) {
     assert!(
         log.contains("server accepted http/1.1"),
         "ALPN negotiated: {log}"
+    );
+}
+
+/// ALPN `h2` offered first: curl negotiates HTTP/2 and gets the same
+/// file, through either backend.
+pub fn curl_h2_over_alpn(b: &Backends) {
+    if !crate::peer::installed("curl") {
+        return;
+    }
+    let srv = https_server_alpn(b, &["h2", "http/1.1"]);
+    let port = srv.addr.port();
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
+        .arg(&srv.ca_file)
+        .args([
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+            &format!("https://localhost:{port}/index.html"),
+        ])
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(body, "<h1>over tls</h1>\n<h1>over tls</h1>\n", "{log}");
+    assert!(log.contains("server accepted h2"), "ALPN h2: {log}");
+    assert!(log.contains("< HTTP/2 200"), "{log}");
+    assert!(
+        log.contains("Re-using existing connection"),
+        "two streams, one connection: {log}"
     );
 }
 

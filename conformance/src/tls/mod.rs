@@ -94,6 +94,7 @@ macro_rules! tls_backend_suite {
             wrong_server_name_for_the_certificate_is_a_connect_error => $crate::tls::errors::wrong_server_name,
             invalid_server_names_are_refused_by_connect => $crate::tls::errors::invalid_server_names,
             curl_https_with_cacert => $crate::tls::https::curl_with_cacert,
+            curl_http2_over_alpn_h2 => $crate::tls::https::curl_h2_over_alpn,
             lws_client_over_tls_and_tls_failure_event => $crate::tls::https::lws_client_and_failure_event,
             lws_client_against_python_https_with_client_certificate => $crate::tls::https::python_server_with_client_certificate,
             python_ssl_client_echoes_a_line => $crate::tls::interop::python_ssl_client,

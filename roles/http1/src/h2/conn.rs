@@ -156,7 +156,14 @@ pub struct H2Conn {
     events: VecDeque<H2Event>,
     peer_goaway: bool,
     goaway_sent: bool,
+    /// The last streams closed, to tell a frame on a closed stream
+    /// (STREAM_CLOSED) from a reused or skipped identifier
+    /// (PROTOCOL_ERROR).
+    recently_closed: VecDeque<u32>,
 }
+
+/// How many closed stream identifiers are remembered.
+const RECENTLY_CLOSED: usize = 128;
 
 impl std::fmt::Debug for H2Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -206,6 +213,7 @@ impl H2Conn {
             events: VecDeque::new(),
             peer_goaway: false,
             goaway_sent: false,
+            recently_closed: VecDeque::new(),
         };
         frame::write_settings(
             &mut c.out,
@@ -341,7 +349,7 @@ impl H2Conn {
 
     /// Reset `stream` (e.g. the handler gave up on it).
     pub fn reset(&mut self, stream: u32, code: ErrorCode) {
-        if self.streams.remove(&stream).is_some() {
+        if self.forget(stream) {
             frame::write_rst_stream(&mut self.out, stream, code);
         }
     }
@@ -368,7 +376,7 @@ impl H2Conn {
             s.send_closed = true;
             s.end_pending = false;
             if s.recv_closed && s.pending.is_empty() {
-                self.streams.remove(&stream);
+                self.forget(stream);
             }
         }
     }
@@ -477,6 +485,18 @@ impl H2Conn {
         }
     }
 
+    /// Drop a stream, remembering it among the recently closed.
+    fn forget(&mut self, stream: u32) -> bool {
+        let known = self.streams.remove(&stream).is_some();
+        if known {
+            if self.recently_closed.len() == RECENTLY_CLOSED {
+                self.recently_closed.pop_front();
+            }
+            self.recently_closed.push_back(stream);
+        }
+        known
+    }
+
     fn idle(&self, stream: u32) -> bool {
         stream > self.last_stream && !self.streams.contains_key(&stream)
     }
@@ -484,7 +504,7 @@ impl H2Conn {
     /// A stream error: RST_STREAM, forget the stream, tell the role.
     fn stream_error(&mut self, stream: u32, code: ErrorCode) {
         frame::write_rst_stream(&mut self.out, stream, code);
-        if self.streams.remove(&stream).is_some() {
+        if self.forget(stream) {
             self.events.push_back(H2Event::Reset { stream, code });
         }
     }
@@ -557,7 +577,7 @@ impl H2Conn {
         if self.streams.get(&stream).is_some_and(|s| {
             s.recv_closed && s.send_closed && s.pending.is_empty() && !s.end_pending
         }) {
-            self.streams.remove(&stream);
+            self.forget(stream);
         }
     }
 
@@ -585,7 +605,11 @@ impl H2Conn {
             Some(s) if s.recv_closed => BlockUse::Reset(ErrorCode::StreamClosed),
             Some(_) if !h.has(flag::END_STREAM) => BlockUse::Reset(ErrorCode::Protocol),
             Some(_) => BlockUse::Trailers,
-            None if h.stream <= self.last_stream => BlockUse::Fatal(ErrorCode::StreamClosed),
+            None if self.recently_closed.contains(&h.stream) => {
+                BlockUse::Fatal(ErrorCode::StreamClosed)
+            }
+            // §5.1.1: a new stream must use a larger identifier.
+            None if h.stream <= self.last_stream => BlockUse::Fatal(ErrorCode::Protocol),
             None => {
                 self.last_stream = h.stream;
                 if self_dependent {
@@ -640,7 +664,10 @@ impl H2Conn {
         }
         let id = block.stream;
         match block.then {
-            BlockUse::Fatal(code) => err(code, "HEADERS on a closed stream"),
+            BlockUse::Fatal(ErrorCode::StreamClosed) => {
+                err(ErrorCode::StreamClosed, "HEADERS on a closed stream")
+            }
+            BlockUse::Fatal(code) => err(code, "stream identifier not larger than the last"),
             BlockUse::Reset(code) => {
                 self.stream_error(id, code);
                 Ok(())
@@ -729,7 +756,7 @@ impl H2Conn {
         if self.idle(h.stream) {
             return err(ErrorCode::Protocol, "RST_STREAM on an idle stream");
         }
-        if self.streams.remove(&h.stream).is_some() {
+        if self.forget(h.stream) {
             let code = ErrorCode::from_u32(u32::from_be_bytes(*code));
             self.events.push_back(H2Event::Reset {
                 stream: h.stream,

@@ -14,5 +14,8 @@ pub mod frame;
 pub mod request;
 pub(crate) mod role;
 
+#[cfg(test)]
+mod conn_tests;
+
 pub use conn::{ConnError, H2Config, H2Conn, H2Event, StreamGone};
 pub use frame::ErrorCode;

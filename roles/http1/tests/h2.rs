@@ -1,0 +1,260 @@
+//! HTTP/2 against real peers on loopback: curl (prior knowledge), nghttp
+//! (many concurrent streams), h2load (load, zero failures), and raw
+//! frames from a hostile client, which only ever costs that connection.
+//!
+//! These tests must not bind anything but 127.0.0.1, wait without bound,
+//! or leave processes behind.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{good_client_served, start};
+use lws_conformance::peer::installed;
+use lws_role_http1::ServerConfig;
+use lws_role_http1::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--http2-prior-knowledge"])
+        .args(args)
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn curl_prior_knowledge_files_handler_and_streaming() {
+    if !installed("curl") {
+        return;
+    }
+    let srv = start(ServerConfig::default());
+    let base = format!("http://{}", srv.addr);
+    let fmt = "%{http_version} %{http_code} %{size_download}";
+    assert_eq!(
+        curl(&["-w", &format!(" {fmt}"), &format!("{base}/files/hello.txt")]),
+        "hello, world\n 2 200 13"
+    );
+    assert_eq!(
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            fmt,
+            "-r",
+            "10-19",
+            &format!("{base}/files/big.bin")
+        ]),
+        "2 206 10"
+    );
+    assert_eq!(
+        curl(&[
+            "-I",
+            "-o",
+            "/dev/null",
+            "-w",
+            fmt,
+            &format!("{base}/files/big.bin")
+        ]),
+        "2 200 0"
+    );
+    assert_eq!(
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            fmt,
+            &format!("{base}/files/big.bin")
+        ]),
+        "2 200 1000000",
+        "a streamed file larger than the windows"
+    );
+    assert_eq!(
+        curl(&["-w", " %{http_code}", &format!("{base}/nothing")]),
+        "not found\n 404"
+    );
+    // A 3 MB upload: more than the connection and stream windows.
+    let body_path = srv.dir.join("upload.bin");
+    std::fs::write(&body_path, vec![b'u'; 3_000_000]).expect("body");
+    let up = format!("@{}", body_path.display());
+    assert_eq!(
+        curl(&["--data-binary", &up, &format!("{base}/upload")]),
+        "received 3000000 bytes\n"
+    );
+    assert_eq!(
+        curl(&["--data-binary", "echo me", &format!("{base}/echo")]),
+        "echo me"
+    );
+    assert_eq!(
+        curl(&[&format!("{base}/slow-stream")]),
+        "chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n",
+        "a handler streaming over Writable events"
+    );
+    // Not followed with -L: curl 7.88 fails reusing a prior-knowledge
+    // connection (curl/curl#10634, fixed in 8.0).
+    assert_eq!(
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            &format!("{base}/redirect")
+        ]),
+        format!("302 {base}/files/hello.txt")
+    );
+}
+
+#[test]
+fn nghttp_thirty_concurrent_streams_on_one_connection() {
+    if !installed("nghttp") {
+        return;
+    }
+    let srv = start(ServerConfig::default());
+    let out = Command::new("timeout")
+        .args(["30", "nghttp", "-ns", "-m", "30"])
+        .arg(format!("http://{}/files/big.bin", srv.addr))
+        .output()
+        .expect("nghttp");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let ok = text
+        .lines()
+        .filter(|l| l.contains(" 200 ") && l.contains("/files/big.bin"))
+        .count();
+    assert_eq!(ok, 30, "30 responses of 200: {text}");
+}
+
+#[test]
+fn h2load_completes_every_request() {
+    if !installed("h2load") {
+        return;
+    }
+    let srv = start(ServerConfig::default());
+    let out = Command::new("timeout")
+        .args(["60", "h2load", "-n", "4000", "-c", "8", "-m", "16"])
+        .arg(format!("http://{}/files/hello.txt", srv.addr))
+        .output()
+        .expect("h2load");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("4000 total, 4000 started, 4000 done, 4000 succeeded, 0 failed"),
+        "{text}"
+    );
+    assert!(good_client_served(srv.addr));
+}
+
+/// A raw HTTP/2 client: writes frames, reads the server's frames until
+/// it closes or a `want`ed frame arrives.
+struct Raw(TcpStream);
+
+impl Raw {
+    fn connect(addr: SocketAddr) -> Raw {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw(s)
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        let _ = self.0.write_all(bytes);
+    }
+
+    /// Frames received until `stop` matches one, or the server closes.
+    fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
+        let mut buf = Vec::new();
+        let mut frames = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            while let Some(h) = buf.first_chunk::<HEAD_LEN>().map(FrameHead::parse) {
+                let end = HEAD_LEN + h.len as usize;
+                if buf.len() < end {
+                    break;
+                }
+                let payload = buf[HEAD_LEN..end].to_vec();
+                buf.drain(..end);
+                let done = stop(&h);
+                frames.push((h, payload));
+                if done {
+                    return frames;
+                }
+            }
+            match self.0.read(&mut chunk) {
+                Ok(0) | Err(_) => return frames,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+}
+
+fn raw_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    frame::write_head(&mut out, payload.len(), kind, flags, stream);
+    out.extend_from_slice(payload);
+    out
+}
+
+fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
+    frames
+        .iter()
+        .find(|(h, _)| h.kind == kind::GOAWAY)
+        .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
+}
+
+fn hello() -> Vec<u8> {
+    let mut v = PREFACE.to_vec();
+    v.extend(raw_frame(kind::SETTINGS, 0, 0, &[]));
+    v
+}
+
+#[test]
+fn hostile_clients_get_goaway_and_only_their_connection_closes() {
+    let srv = start(ServerConfig::default());
+    // A frame larger than SETTINGS_MAX_FRAME_SIZE.
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(kind::PING, 0, 0, &[0; 20_000]));
+    assert_eq!(
+        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
+        Some(0x6),
+        "FRAME_SIZE_ERROR"
+    );
+    // Undecodable HPACK.
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &[0xff; 8]));
+    assert_eq!(
+        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
+        Some(0x9),
+        "COMPRESSION_ERROR"
+    );
+    // An endless CONTINUATION sequence.
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(kind::HEADERS, 0, 1, &[0x82; 1000]));
+    for _ in 0..100 {
+        c.send(&raw_frame(kind::CONTINUATION, 0, 1, &[0x82; 1000]));
+    }
+    assert_eq!(
+        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
+        Some(0xb),
+        "ENHANCE_YOUR_CALM"
+    );
+    // A PING is answered, and after all that a good client is served.
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(kind::PING, 0, 0, b"pingpong"));
+    let got = c.until(|h| h.kind == kind::PING);
+    assert!(
+        got.iter()
+            .any(|(h, p)| h.kind == kind::PING && h.has(flag::ACK) && p == b"pingpong")
+    );
+    assert!(good_client_served(srv.addr));
+}
