@@ -1,7 +1,9 @@
 //! HTTP/1.1 static file benchmark with wrk: lws-rs serving a 1 KiB file,
 //! and, when Debian's `libwebsockets-test-server` is installed, lws-rs and
 //! the C libwebsockets test server serving the same ~1 KiB file from the
-//! same directory in the same run. Prints requests/s and errors.
+//! same directory in the same run. Prints requests/s and errors. With
+//! `h2load` installed it also loads the same file over HTTP/2 (cleartext,
+//! prior knowledge; 50 connections x 10 concurrent streams).
 //!
 //!     cargo run --release -p lws-benches --bin http-bench -- --duration 10
 
@@ -114,6 +116,44 @@ fn line(name: &str, w: &Option<Wrk>) {
     }
 }
 
+/// `h2load` for `secs` seconds: requests/s and failed requests.
+fn h2load(url: &str, secs: u64) -> Option<Wrk> {
+    let out = Command::new("h2load")
+        .args([
+            "-c",
+            "50",
+            "-m",
+            "10",
+            "-t",
+            "1",
+            "-D",
+            &secs.to_string(),
+            url,
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("finished in "))?
+        .split(", ")
+        .nth(1)?
+        .strip_suffix(" req/s")?
+        .parse()
+        .ok()?;
+    let failed = text
+        .lines()
+        .find_map(|l| l.strip_prefix("requests: "))?
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" failed"))?
+        .parse()
+        .ok()?;
+    Some(Wrk {
+        rps,
+        errors: failed,
+    })
+}
+
 fn main() {
     let secs = arg("--duration", 10u64);
     let tmp: PathBuf = std::env::temp_dir().join(format!("lws-http-bench-{}", std::process::id()));
@@ -127,6 +167,16 @@ fn main() {
         "lws-rs      /1k.txt (1,024 B)",
         &wrk(&format!("http://{addr}/1k.txt"), secs),
     );
+    if Command::new("h2load").arg("--version").output().is_ok() {
+        let r = h2load(&format!("http://{addr}/1k.txt"), secs);
+        match r {
+            Some(w) => println!(
+                "  {:<34} {:>10.0} req/s  errors {}  (h2load -c50 -m10, HTTP/2)",
+                "lws-rs      /1k.txt (1,024 B)", w.rps, w.errors
+            ),
+            None => println!("  HTTP/2: h2load failed"),
+        }
+    }
     remote.stop();
     let _ = t.join();
 
