@@ -1,10 +1,13 @@
-//! # lws-role-http1: HTTP/1.1 for lws
+//! # lws-role-http1: HTTP/1.1 and HTTP/2 for lws
 //!
 //! A sans-IO HTTP/1.1 server role: strict request parsing (RFC 9112, as
 //! strict as nginx about framing), keep-alive and pipelining, chunked
 //! bodies both ways, `Expect: 100-continue`, request bodies streamed to the
 //! handler, static files from mounts (ranges, validators, index files), and
-//! a response API that always frames correctly.
+//! a response API that always frames correctly. The same handlers and
+//! mounts also serve HTTP/2 ([`h2`]): connections that negotiate ALPN `h2`
+//! or open with the HTTP/2 preface switch to the HTTP/2 role, where each
+//! stream is one exchange. The HTTP/1.1 client is in [`client`].
 //!
 //! ```no_run
 //! use lws_core::{Context, VhostBuilder};
