@@ -3,7 +3,8 @@
 //!
 //! It checks the connection preface, reads frames, enforces the frame and
 //! stream-state rules (§4-§6), assembles header blocks across CONTINUATION
-//! frames and decodes them with HPACK (the `loona-hpack` crate), turns
+//! frames and decodes them with HPACK ([`hpack`](crate::h2::hpack); responses are
+//! encoded with the `loona-hpack` crate), turns
 //! request header lists into validated heads, keeps both directions' flow
 //! control windows, and queues response HEADERS and DATA, releasing DATA as
 //! the peer's windows allow. A connection error writes GOAWAY and returns
@@ -14,9 +15,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use loona_hpack::{Decoder, Encoder};
+use loona_hpack::Encoder;
 
 use crate::h2::frame::{self, ErrorCode, FrameHead, HEAD_LEN, flag, kind, setting};
+use crate::h2::hpack::HpackDecoder;
 use crate::h2::request::{self, HeadLimits, Malformed};
 use crate::parse::{BodyFraming, RequestHead};
 
@@ -143,7 +145,7 @@ pub struct H2Conn {
     state: State,
     inbuf: Vec<u8>,
     out: Vec<u8>,
-    dec: Decoder<'static>,
+    dec: HpackDecoder,
     enc: Encoder<'static>,
     peer_initial_window: i64,
     peer_max_frame: usize,
@@ -193,14 +195,12 @@ impl H2Conn {
         // Never index: the peer's table size can then never be exceeded,
         // whatever SETTINGS_HEADER_TABLE_SIZE it sends.
         enc.set_max_table_size(0);
-        let mut dec = Decoder::new();
-        dec.set_max_allowed_table_size(4096);
         let mut c = H2Conn {
             cfg,
             state: State::Preface,
             inbuf: Vec::new(),
             out: Vec::new(),
-            dec,
+            dec: HpackDecoder::new(4096),
             enc,
             peer_initial_window: frame::DEFAULT_WINDOW,
             peer_max_frame: frame::DEFAULT_MAX_FRAME as usize,
@@ -653,10 +653,10 @@ impl H2Conn {
         let limit = self.cfg.max_header_list;
         let mut size = 0usize;
         let mut list = Vec::new();
-        let decoded = self.dec.decode_with_cb(&block.buf, |n, v| {
+        let decoded = self.dec.decode(&block.buf, |n, v| {
             size += n.len() + v.len() + 32;
             if size <= limit {
-                list.push((n.into_owned(), v.into_owned()));
+                list.push((n.to_vec(), v.to_vec()));
             }
         });
         if decoded.is_err() {

@@ -11,6 +11,7 @@
 
 pub mod conn;
 pub mod frame;
+pub mod hpack;
 pub mod request;
 pub(crate) mod role;
 
