@@ -154,14 +154,10 @@ pub fn python_has(module: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("LWS_REQUIRE_PEERS").is_none(),
-            "python3 module {module:?} missing and LWS_REQUIRE_PEERS is set"
-        );
-        println!("skipped: python3 cannot import {module} (pip install {module})");
-    }
-    ok
+    available(
+        ok,
+        &format!("python3 module {module} (pip install {module})"),
+    )
 }
 
 /// Whether the peer program `bin` is installed (on `PATH` or in
@@ -178,12 +174,18 @@ pub fn installed(bin: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
+    available(ok, &format!("peer program {bin}"))
+}
+
+/// `ok`, or a missing peer: a skip with a printed reason, or a failure
+/// when `LWS_REQUIRE_PEERS` is set.
+fn available(ok: bool, what: &str) -> bool {
     if !ok {
         assert!(
             std::env::var_os("LWS_REQUIRE_PEERS").is_none(),
-            "peer program {bin:?} missing and LWS_REQUIRE_PEERS is set"
+            "{what} is missing and LWS_REQUIRE_PEERS is set"
         );
-        println!("skipped: {bin} is not installed");
+        println!("skipped: {what} is missing");
     }
     ok
 }

@@ -6,13 +6,12 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::thread;
 
 use lws_role_http1::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
 
 use crate::Runner;
-use crate::peer::{self, Watchdog};
-use crate::scenarios::web::web_server;
+use crate::peer;
+use crate::scenarios::web::{web_server, with_clients};
 
 const CONNS: usize = 20;
 const STREAMS: u32 = 20;
@@ -89,19 +88,9 @@ fn client(addr: SocketAddr, c: usize) -> usize {
 /// 20 connections x 20 concurrent streams, every stream answered right.
 pub fn streams(run: Runner<'_>) {
     let (ctx, addr) = web_server();
-    let remote = ctx.remote();
-    let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
-    let peers = thread::spawn(move || {
-        let workers: Vec<_> = (0..CONNS)
-            .map(|c| thread::spawn(move || client(addr, c)))
-            .collect();
-        let ok: usize = workers.into_iter().map(|w| w.join().expect("worker")).sum();
-        remote.stop();
-        ok
-    });
-    let _ctx = run(ctx);
+    let ok = with_clients(run, ctx, CONNS, client, addr);
     assert_eq!(
-        peers.join().expect("peers"),
+        ok,
         CONNS * STREAMS as usize,
         "every stream answered with its own body"
     );

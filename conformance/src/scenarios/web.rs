@@ -59,6 +59,33 @@ pub(crate) fn web_server() -> (Context, SocketAddr) {
     (ctx, addr)
 }
 
+/// Run `ctx` while `n` peer threads each run `client(i)`; the context
+/// stops once all have finished. Returns the sum of what they returned.
+pub(crate) fn with_clients(
+    run: Runner<'_>,
+    ctx: Context,
+    n: usize,
+    client: impl Fn(SocketAddr, usize) -> usize + Send + Sync + 'static,
+    addr: SocketAddr,
+) -> usize {
+    let remote = ctx.remote();
+    let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
+    let client = std::sync::Arc::new(client);
+    let peers = thread::spawn(move || {
+        let workers: Vec<_> = (0..n)
+            .map(|c| {
+                let f = client.clone();
+                thread::spawn(move || f(addr, c))
+            })
+            .collect();
+        let ok = workers.into_iter().map(|w| w.join().expect("worker")).sum();
+        remote.stop();
+        ok
+    });
+    let _ctx = run(ctx);
+    peers.join().expect("peers")
+}
+
 /// Read one HTTP response with a Content-Length body; returns the body.
 fn read_response(s: &mut TcpStream) -> String {
     let mut head = Vec::new();
@@ -79,34 +106,21 @@ fn read_response(s: &mut TcpStream) -> String {
 /// 50 keep-alive connections x 20 requests each, answers in order.
 pub fn http_keepalive(run: Runner<'_>) {
     let (ctx, addr) = web_server();
-    let remote = ctx.remote();
-    let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
-    let peers = thread::spawn(move || {
-        let workers: Vec<_> = (0..CONNS)
-            .map(|c| {
-                thread::spawn(move || {
-                    let mut s = peer::connect(addr);
-                    (0..PER_CONN)
-                        .filter(|i| {
-                            let n = c * 1000 + i;
-                            let req = format!("GET /n/{n} HTTP/1.1\r\nHost: t\r\n\r\n");
-                            peer::send(&mut s, req.as_bytes());
-                            read_response(&mut s) == format!("reply {n}")
-                        })
-                        .count()
-                })
-            })
-            .collect();
-        let ok: usize = workers.into_iter().map(|w| w.join().expect("worker")).sum();
-        remote.stop();
-        ok
-    });
-    let _ctx = run(ctx);
-    assert_eq!(
-        peers.join().expect("peers"),
-        CONNS * PER_CONN,
-        "every request answered correctly"
-    );
+    let ok = with_clients(run, ctx, CONNS, keepalive_client, addr);
+    assert_eq!(ok, CONNS * PER_CONN, "every request answered correctly");
+}
+
+/// One keep-alive connection sending `PER_CONN` requests in turn.
+fn keepalive_client(addr: SocketAddr, c: usize) -> usize {
+    let mut s = peer::connect(addr);
+    (0..PER_CONN)
+        .filter(|i| {
+            let n = c * 1000 + i;
+            let req = format!("GET /n/{n} HTTP/1.1\r\nHost: t\r\n\r\n");
+            peer::send(&mut s, req.as_bytes());
+            read_response(&mut s) == format!("reply {n}")
+        })
+        .count()
 }
 
 /// A minimal WebSocket client on a blocking socket.
@@ -148,31 +162,18 @@ fn ws_recv_text(s: &mut TcpStream) -> String {
 /// 50 WebSocket connections x 20 echoed messages each.
 pub fn websocket_echo(run: Runner<'_>) {
     let (ctx, addr) = web_server();
-    let remote = ctx.remote();
-    let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
-    let peers = thread::spawn(move || {
-        let workers: Vec<_> = (0..CONNS)
-            .map(|c| {
-                thread::spawn(move || {
-                    let mut s = ws_connect(addr);
-                    (0..PER_CONN)
-                        .filter(|i| {
-                            let m = format!("conn {c} message {i}");
-                            ws_send_text(&mut s, &m);
-                            ws_recv_text(&mut s) == m
-                        })
-                        .count()
-                })
-            })
-            .collect();
-        let ok: usize = workers.into_iter().map(|w| w.join().expect("worker")).sum();
-        remote.stop();
-        ok
-    });
-    let _ctx = run(ctx);
-    assert_eq!(
-        peers.join().expect("peers"),
-        CONNS * PER_CONN,
-        "every message echoed"
-    );
+    let ok = with_clients(run, ctx, CONNS, ws_client, addr);
+    assert_eq!(ok, CONNS * PER_CONN, "every message echoed");
+}
+
+/// One WebSocket connection echoing `PER_CONN` messages.
+fn ws_client(addr: SocketAddr, c: usize) -> usize {
+    let mut s = ws_connect(addr);
+    (0..PER_CONN)
+        .filter(|i| {
+            let m = format!("conn {c} message {i}");
+            ws_send_text(&mut s, &m);
+            ws_recv_text(&mut s) == m
+        })
+        .count()
 }

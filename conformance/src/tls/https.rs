@@ -88,24 +88,31 @@ fn https_server_alpn(b: &Backends, alpn: &[&str]) -> Https {
     }
 }
 
+/// `curl -v --cacert` for `paths` on `srv` (as `localhost`): body and log.
+fn curl(srv: &Https, paths: &[&str]) -> (String, String) {
+    let port = srv.addr.port();
+    let urls: Vec<String> = paths
+        .iter()
+        .map(|p| format!("https://localhost:{port}{p}"))
+        .collect();
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
+        .arg(&srv.ca_file)
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .args(&urls)
+        .output()
+        .expect("curl");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn curl_with_cacert(b: &Backends) {
     if !crate::peer::installed("curl") {
         return;
     }
-    let srv = https_server(b);
-    let port = srv.addr.port();
-    let out = std::process::Command::new("curl")
-        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
-        .arg(&srv.ca_file)
-        .args([
-            "--resolve",
-            &format!("localhost:{port}:127.0.0.1"),
-            &format!("https://localhost:{port}/"),
-        ])
-        .output()
-        .expect("curl");
-    let body = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (body, log) = curl(&https_server(b), &["/"]);
     assert_eq!(body, "<h1>over tls</h1>\n", "{log}");
     assert!(
         log.contains("server accepted http/1.1"),
@@ -120,20 +127,7 @@ pub fn curl_h2_over_alpn(b: &Backends) {
         return;
     }
     let srv = https_server_alpn(b, &["h2", "http/1.1"]);
-    let port = srv.addr.port();
-    let out = std::process::Command::new("curl")
-        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
-        .arg(&srv.ca_file)
-        .args([
-            "--resolve",
-            &format!("localhost:{port}:127.0.0.1"),
-            &format!("https://localhost:{port}/"),
-            &format!("https://localhost:{port}/index.html"),
-        ])
-        .output()
-        .expect("curl");
-    let body = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (body, log) = curl(&srv, &["/", "/index.html"]);
     assert_eq!(body, "<h1>over tls</h1>\n<h1>over tls</h1>\n", "{log}");
     assert!(log.contains("server accepted h2"), "ALPN h2: {log}");
     assert!(log.contains("< HTTP/2 200"), "{log}");

@@ -217,36 +217,37 @@ fn hello() -> Vec<u8> {
 #[test]
 fn hostile_clients_get_goaway_and_only_their_connection_closes() {
     let srv = start(ServerConfig::default());
-    // A frame larger than SETTINGS_MAX_FRAME_SIZE.
-    let mut c = Raw::connect(srv.addr);
-    c.send(&hello());
-    c.send(&raw_frame(kind::PING, 0, 0, &[0; 20_000]));
-    assert_eq!(
-        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
-        Some(0x6),
-        "FRAME_SIZE_ERROR"
-    );
-    // Undecodable HPACK.
-    let mut c = Raw::connect(srv.addr);
-    c.send(&hello());
-    c.send(&raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &[0xff; 8]));
-    assert_eq!(
-        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
-        Some(0x9),
-        "COMPRESSION_ERROR"
-    );
-    // An endless CONTINUATION sequence.
-    let mut c = Raw::connect(srv.addr);
-    c.send(&hello());
-    c.send(&raw_frame(kind::HEADERS, 0, 1, &[0x82; 1000]));
+    let mut continuation_flood = raw_frame(kind::HEADERS, 0, 1, &[0x82; 1000]);
     for _ in 0..100 {
-        c.send(&raw_frame(kind::CONTINUATION, 0, 1, &[0x82; 1000]));
+        continuation_flood.extend(raw_frame(kind::CONTINUATION, 0, 1, &[0x82; 1000]));
     }
-    assert_eq!(
-        goaway(&c.until(|h| h.kind == kind::GOAWAY)),
-        Some(0xb),
-        "ENHANCE_YOUR_CALM"
-    );
+    let cases: Vec<(&str, Vec<u8>, u32)> = vec![
+        (
+            "frame over SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR",
+            raw_frame(kind::PING, 0, 0, &[0; 20_000]),
+            0x6,
+        ),
+        (
+            "undecodable HPACK: COMPRESSION_ERROR",
+            raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &[0xff; 8]),
+            0x9,
+        ),
+        (
+            "endless CONTINUATION: ENHANCE_YOUR_CALM",
+            continuation_flood,
+            0xb,
+        ),
+    ];
+    for (what, frames, code) in cases {
+        let mut c = Raw::connect(srv.addr);
+        c.send(&hello());
+        c.send(&frames);
+        assert_eq!(
+            goaway(&c.until(|h| h.kind == kind::GOAWAY)),
+            Some(code),
+            "{what}"
+        );
+    }
     // A PING is answered, and after all that a good client is served.
     let mut c = Raw::connect(srv.addr);
     c.send(&hello());

@@ -19,7 +19,7 @@ use loona_hpack::Encoder;
 
 use crate::h2::frame::{self, ErrorCode, FrameHead, HEAD_LEN, flag, kind, setting};
 use crate::h2::hpack::HpackDecoder;
-use crate::h2::request::{self, HeadLimits, Malformed};
+use crate::h2::request::{self, CONNECTION_SPECIFIC, HeadLimits, Malformed};
 use crate::parse::{BodyFraming, RequestHead};
 
 /// Connection limits and windows.
@@ -176,16 +176,6 @@ impl std::fmt::Debug for H2Conn {
             .finish_non_exhaustive()
     }
 }
-
-/// Fields HTTP/2 responses must not carry (RFC 9113 §8.2.2); dropped
-/// from what the user passes.
-const CONNECTION_SPECIFIC: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-];
 
 impl H2Conn {
     /// A server connection; its SETTINGS (and connection window update)

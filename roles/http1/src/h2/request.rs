@@ -26,8 +26,9 @@ pub enum Malformed {
     Status(u16),
 }
 
-/// Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
-const CONNECTION_SPECIFIC: &[&str] = &[
+/// Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2), in
+/// requests (malformed) and responses (dropped from what the user sets).
+pub(crate) const CONNECTION_SPECIFIC: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",

@@ -23,7 +23,7 @@ use crate::h2::frame::ErrorCode;
 use crate::parse::{BodyFraming, RequestHead};
 use crate::server::exchange::{HttpCx, HttpError};
 use crate::server::files::{self, FileBody, FileReply, FileSend};
-use crate::server::protocol::{HttpEvent, HttpHandler, HttpProtocol};
+use crate::server::protocol::{Ev, HttpHandler, HttpProtocol};
 use crate::server::request::Request;
 
 /// Largest file chunk queued per stream at a time.
@@ -185,14 +185,6 @@ struct Entry<S> {
     held: VecDeque<Vec<u8>>,
 }
 
-enum Ev<'a> {
-    Request,
-    Body(&'a [u8]),
-    BodyEnd,
-    Writable,
-    Closed(&'a CloseReason),
-}
-
 pub(crate) struct H2Role<H: HttpHandler> {
     conn: Option<H2Conn>,
     /// Bytes the HTTP/1 role read before handing over (the preface).
@@ -219,16 +211,7 @@ impl<H: HttpHandler> H2Role<H> {
             return;
         }
         let req = e.request.as_ref();
-        let event = match ev {
-            Ev::Request => match req {
-                Some(r) => HttpEvent::Request(r),
-                None => return,
-            },
-            Ev::Body(d) => HttpEvent::Body(d),
-            Ev::BodyEnd => HttpEvent::BodyEnd,
-            Ev::Writable => HttpEvent::Writable,
-            Ev::Closed(r) => HttpEvent::Closed(r),
-        };
+        let Some(event) = ev.resolve(req) else { return };
         let mut hcx = HttpCx {
             conn: cx,
             req,

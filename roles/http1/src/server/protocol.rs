@@ -27,6 +27,32 @@ pub enum HttpEvent<'a> {
     Closed(&'a CloseReason),
 }
 
+/// An event as a role raises it, before the request it concerns (which
+/// the role owns) is attached; shared by the HTTP/1 and HTTP/2 roles.
+pub(crate) enum Ev<'a> {
+    Request,
+    Body(&'a [u8]),
+    BodyEnd,
+    Writable,
+    Closed(&'a CloseReason),
+}
+
+impl<'a> Ev<'a> {
+    /// The handler's event; `None` for `Request` without a request.
+    pub(crate) fn resolve<'x>(self, req: Option<&'x Request>) -> Option<HttpEvent<'x>>
+    where
+        'a: 'x,
+    {
+        Some(match self {
+            Ev::Request => HttpEvent::Request(req?),
+            Ev::Body(d) => HttpEvent::Body(d),
+            Ev::BodyEnd => HttpEvent::BodyEnd,
+            Ev::Writable => HttpEvent::Writable,
+            Ev::Closed(r) => HttpEvent::Closed(r),
+        })
+    }
+}
+
 /// User code for an HTTP/1 server protocol.
 pub trait HttpHandler: 'static {
     /// Per-connection state, created when the connection opens.

@@ -18,7 +18,7 @@ use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{BodyFraming, ChunkedDecoder, RequestHead, parse_request};
 use crate::server::exchange::{BodyState, ExState, Exchange, HttpCx, RespState};
 use crate::server::files;
-use crate::server::protocol::{HttpEvent, HttpHandler, HttpProtocol};
+use crate::server::protocol::{Ev, HttpHandler, HttpProtocol};
 use crate::server::request::Request;
 
 /// Handed to the protocol a request upgrades to (see `HttpCx::upgrade`).
@@ -27,15 +27,6 @@ pub struct UpgradeRequest {
     pub request: Request,
     /// Bytes the client sent after the request head.
     pub leftover: Vec<u8>,
-}
-
-/// Events without a payload borrowed from the exchange.
-enum Ev<'a> {
-    Request,
-    Body(&'a [u8]),
-    BodyEnd,
-    Writable,
-    Closed(&'a CloseReason),
 }
 
 pub(crate) struct ServerRole<H: HttpHandler> {
@@ -68,16 +59,7 @@ impl<H: HttpHandler> ServerRole<H> {
             Some(ex) => (Some(&ex.request), Some(&mut ex.st)),
             None => (None, None),
         };
-        let event = match ev {
-            Ev::Request => match req {
-                Some(r) => HttpEvent::Request(r),
-                None => return,
-            },
-            Ev::Body(d) => HttpEvent::Body(d),
-            Ev::BodyEnd => HttpEvent::BodyEnd,
-            Ev::Writable => HttpEvent::Writable,
-            Ev::Closed(r) => HttpEvent::Closed(r),
-        };
+        let Some(event) = ev.resolve(req) else { return };
         let mut hcx = HttpCx {
             conn: cx,
             req,
