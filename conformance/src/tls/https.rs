@@ -165,6 +165,11 @@ fn fetch(b: &Backends, url: &str, ca_pem: &str) -> Fetch {
         ca_pem: ca_pem.as_bytes().to_vec(),
         ..Default::default()
     };
+    fetch_with(b, url, spec)
+}
+
+/// GET `url` with the lws HTTP client configured by `spec`.
+fn fetch_with(b: &Backends, url: &str, spec: TlsClientSpec) -> Fetch {
     let mut ctx = Context::builder()
         .tls_backend(b.client.clone())
         .tls_client(spec)
@@ -268,25 +273,11 @@ pub fn python_server_with_client_certificate(b: &Backends) {
         alpn: Vec::new(),
         insecure_skip_verify: false,
     };
-    let mut ctx = Context::builder()
-        .tls_backend(b.client.clone())
-        .tls_client(spec)
-        .vhost(VhostBuilder::new("c").protocol("fetch", HttpClientProtocol::new(Fetch::default())))
-        .build()
-        .expect("ctx");
-    let dog = Watchdog::arm(ctx.remote(), Duration::from_secs(20));
     let url = format!("https://localhost:{port}/");
-    client::send(&mut ctx, "fetch", ClientRequest::get(&url).expect("url")).expect("send");
-    PollLoop::new().expect("loop").run(&mut ctx).expect("run");
-    drop(dog);
+    let f = fetch_with(b, &url, spec);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    let f = std::mem::take(
-        ctx.protocol_mut::<HttpClientProtocol<Fetch>>("c", "fetch")
-            .expect("p")
-            .handler_mut(),
-    );
     assert_eq!(f.error, None);
     assert_eq!(f.status, Some(200));
     assert_eq!(String::from_utf8_lossy(&f.body), "client cert ok: yes\n");
