@@ -259,3 +259,58 @@ fn hostile_clients_get_goaway_and_only_their_connection_closes() {
     );
     assert!(good_client_served(srv.addr));
 }
+
+#[test]
+fn idle_connection_gets_goaway_after_the_keepalive_timeout() {
+    let srv = start(ServerConfig {
+        keepalive_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    });
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    let started = std::time::Instant::now();
+    let frames = c.until(|_| false); // until the server closes
+    let waited = started.elapsed();
+    assert_eq!(goaway(&frames), Some(0), "GOAWAY(NO_ERROR) before closing");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "not before the timeout: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "closed: {waited:?}");
+}
+
+#[test]
+fn stopping_the_context_sends_goaway() {
+    let srv = start(ServerConfig::default());
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    // The server's SETTINGS arrive once it runs the HTTP/2 role.
+    c.until(|h| h.kind == kind::SETTINGS && !h.has(flag::ACK));
+    srv.remote.stop();
+    assert_eq!(goaway(&c.until(|h| h.kind == kind::GOAWAY)), Some(0));
+}
+
+#[test]
+fn stalled_upload_is_closed_after_the_body_timeout() {
+    let srv = start(ServerConfig {
+        body_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    });
+    let mut enc = loona_hpack::Encoder::new();
+    let block = enc.encode([
+        (&b":method"[..], &b"POST"[..]),
+        (b":scheme", b"http"),
+        (b":path", b"/upload"),
+        (b":authority", b"t"),
+    ]);
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &block));
+    let started = std::time::Instant::now();
+    let frames = c.until(|_| false);
+    let waited = started.elapsed();
+    assert!(goaway(&frames).is_some(), "GOAWAY before closing");
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    assert!(good_client_served(srv.addr));
+}
