@@ -314,3 +314,72 @@ fn stalled_upload_is_closed_after_the_body_timeout() {
     assert!(waited < Duration::from_secs(5), "{waited:?}");
     assert!(good_client_served(srv.addr));
 }
+
+/// A Python `h2` client (an independent HTTP/2 implementation) with
+/// tiny receive windows downloading five 1 MB files at once, then
+/// uploading 300 kB while obeying the server's windows.
+const PY_H2: &str = r#"
+import socket, sys, h2.connection, h2.config, h2.events, h2.settings
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.local_settings = h2.settings.Settings(client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024})
+c.initiate_connection()
+hdr = lambda m, p: [(":method", m), (":path", p), (":scheme", "http"), (":authority", "t")]
+got, done, status = {}, set(), {}
+for i in range(5):
+    c.send_headers(2 * i + 1, hdr("GET", "/files/big.bin"), end_stream=True)
+s.sendall(c.data_to_send())
+def pump(until):
+    while not until():
+        data = s.recv(65536)
+        if not data:
+            raise SystemExit("server closed")
+        for e in c.receive_data(data):
+            if isinstance(e, h2.events.ResponseReceived):
+                status[e.stream_id] = dict(e.headers)[b":status"]
+            elif isinstance(e, h2.events.DataReceived):
+                got[e.stream_id] = got.get(e.stream_id, b"") + e.data
+                c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+            elif isinstance(e, h2.events.StreamEnded):
+                done.add(e.stream_id)
+        s.sendall(c.data_to_send())
+pump(lambda: len(done) == 5)
+print("downloads", sorted(len(v) for v in got.values()), sorted(status.values()))
+body = b"u" * 300000
+c.send_headers(11, hdr("POST", "/upload"))
+sent = 0
+while sent < len(body):
+    n = min(c.local_flow_control_window(11), c.max_outbound_frame_size, len(body) - sent)
+    if n == 0:
+        pump(lambda: c.local_flow_control_window(11) > 0)
+        continue
+    c.send_data(11, body[sent:sent + n], end_stream=(sent + n == len(body)))
+    sent += n
+    s.sendall(c.data_to_send())
+pump(lambda: 11 in done)
+print("upload", status[11].decode(), got[11].decode().strip())
+"#;
+
+#[test]
+fn python_h2_client_small_windows_and_upload_under_flow_control() {
+    if !lws_conformance::peer::python_has("h2") {
+        return;
+    }
+    let srv = start(ServerConfig::default());
+    let out = Command::new("timeout")
+        .args(["60", "python3", "-c", PY_H2, &srv.addr.port().to_string()])
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text,
+        "downloads [1000000, 1000000, 1000000, 1000000, 1000000] [b'200', b'200', b'200', b'200', b'200']\n\
+         upload 200 received 300000 bytes\n"
+    );
+}

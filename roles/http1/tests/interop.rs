@@ -63,6 +63,14 @@ fn curl_chunked_upload() {
         &format!("http://{}/upload", srv.addr),
     ]);
     assert_eq!(body, "received 1000000 bytes\n");
+    // The same body paused at its first chunk, resumed on the next
+    // writable (pause_rx on HTTP/1).
+    let (body, _) = curl(&[
+        "--data-binary",
+        &format!("@{}", file.display()),
+        &format!("http://{}/pause-upload", srv.addr),
+    ]);
+    assert_eq!(body, "received 1000000 bytes after 1 pause\n");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! directory at `/files/` and a few dynamic endpoints:
 //! - `POST /upload`: answers `received N bytes` (body streamed in)
 //! - `POST /echo`: answers the body
+//! - `POST /pause-upload`: like `/upload`, pausing the body once
 //! - `GET /slow-stream`: a chunked response written over several writables
 //! - anything else: 404
 #![allow(dead_code)]
@@ -23,6 +24,11 @@ pub struct Session {
     received: u64,
     body: Vec<u8>,
     chunks_left: u32,
+    /// `/pause-upload`: pauses the body at its first chunk, resumes on
+    /// the next writable; counts the pauses.
+    pause_next: bool,
+    paused: bool,
+    pauses: u32,
 }
 
 pub struct App;
@@ -40,12 +46,25 @@ impl HttpHandler for App {
                         .expect("start");
                     cx.request_writable();
                 }
+                s.pause_next = r.path() == "/pause-upload";
             }
             HttpEvent::Body(d) => {
+                assert!(!s.paused, "no body delivered while paused");
+                if s.pause_next {
+                    s.pause_next = false;
+                    s.paused = true;
+                    s.pauses += 1;
+                    cx.pause_body(true);
+                    cx.request_writable();
+                }
                 s.received += d.len() as u64;
                 if s.body.len() < 1 << 20 {
                     s.body.extend_from_slice(d);
                 }
+            }
+            HttpEvent::Writable if s.paused => {
+                s.paused = false;
+                cx.pause_body(false);
             }
             HttpEvent::Writable if s.chunks_left > 0 => {
                 s.chunks_left -= 1;
@@ -68,6 +87,12 @@ impl HttpHandler for App {
                         200,
                         &text,
                         format!("received {} bytes\n", s.received).as_bytes(),
+                    ),
+                    ("POST", "/pause-upload") => cx.respond(
+                        200,
+                        &text,
+                        format!("received {} bytes after {} pause\n", s.received, s.pauses)
+                            .as_bytes(),
                     ),
                     ("POST", "/echo") => cx.respond(200, &text, &s.body),
                     ("GET", "/redirect") => cx.redirect(302, "/files/hello.txt"),
