@@ -487,7 +487,8 @@ impl<H: HttpHandler> H2Role<H> {
         if conn.finished() {
             return Disposition::Close(CloseReason::Normal);
         }
-        let uploading = self.streams.values().any(|e| !e.body_done);
+        // Paused streams stall by the handler's choice, not the client's.
+        let uploading = self.streams.values().any(|e| !e.body_done && !e.st.paused);
         cx.set_timeout(match (self.streams.is_empty(), uploading) {
             (true, _) => Some(proto.config.keepalive_timeout),
             (false, true) => Some(proto.config.body_timeout),

@@ -49,6 +49,10 @@ pub(crate) struct ExState {
     pub close_after: bool,
     /// Set by the handler: switch this connection to another protocol.
     pub upgrade: Option<String>,
+    /// The handler paused the request body (`pause_body`).
+    pub body_paused: bool,
+    /// The handler asked for a `Writable` event.
+    pub user_writable: bool,
 }
 
 impl ExState {
@@ -294,7 +298,12 @@ impl<'a> HttpCx<'_, 'a> {
     pub fn request_writable(&mut self) {
         match &mut self.h2 {
             Some(s) => s.request_writable(),
-            None => self.conn.request_writable(),
+            None => {
+                if let Some(st) = self.st.as_deref_mut() {
+                    st.user_writable = true;
+                }
+                self.conn.request_writable();
+            }
         }
     }
 
@@ -303,7 +312,18 @@ impl<'a> HttpCx<'_, 'a> {
         match &mut self.h2 {
             // Per stream: its window stays closed while paused.
             Some(s) => s.pause_body(paused),
-            None => self.conn.pause_rx(paused),
+            None => {
+                // Body bytes already read stay buffered while paused; on
+                // resume a writable pass delivers them even if the peer
+                // sends nothing more.
+                if let Some(st) = self.st.as_deref_mut() {
+                    st.body_paused = paused;
+                }
+                self.conn.pause_rx(paused);
+                if !paused {
+                    self.conn.request_writable();
+                }
+            }
         }
     }
 

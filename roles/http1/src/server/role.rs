@@ -117,7 +117,12 @@ impl<H: HttpHandler> ServerRole<H> {
         if !cx.is_closing() {
             self.inbuf = rest;
             let pipelined = self.ex.is_some() && self.inbuf.len() > proto.config.max_pipeline;
-            cx.pause_rx(pipelined);
+            let paused = self.ex.as_ref().is_some_and(|e| e.st.body_paused);
+            cx.pause_rx(pipelined || paused);
+            if paused {
+                // The server, not the client, is stalling the body.
+                cx.set_timeout(None);
+            }
         }
         Disposition::Continue
     }
@@ -159,7 +164,7 @@ impl<H: HttpHandler> ServerRole<H> {
                 }
                 Some(ex) if ex.st.upgrade.is_some() => break,
                 Some(ex) if !ex.st.body_done() => {
-                    if rest.is_empty() {
+                    if rest.is_empty() || ex.st.body_paused {
                         break;
                     }
                     used += self.feed_body(cx, proto, rest);
@@ -191,6 +196,8 @@ impl<H: HttpHandler> ServerRole<H> {
             resp: RespState::NotStarted,
             close_after: false,
             upgrade: None,
+            body_paused: false,
+            user_writable: false,
         };
         self.ex = Some(Exchange {
             request: Request { head },
@@ -336,6 +343,9 @@ impl<H: HttpHandler> ServerRole<H> {
                 Some(Chunk::End) => return Ok((used, BodyState::Done)),
                 None => {}
             }
+            if self.ex.as_ref().is_some_and(|e| e.st.body_paused) {
+                break; // the rest waits in the buffer
+            }
             if cx.is_closing() {
                 return Ok((rest.len(), BodyState::Done));
             }
@@ -436,6 +446,10 @@ impl<H: HttpHandler> Role for ServerRole<H> {
                     log::debug!("{:?}: file send: {e}", cx.token());
                     cx.close(CloseReason::Normal);
                 }
+            }
+        } else if let Some(ex) = &mut self.ex {
+            if std::mem::take(&mut ex.st.user_writable) {
+                self.emit(cx, proto, Ev::Writable);
             }
         } else {
             self.emit(cx, proto, Ev::Writable);
