@@ -153,23 +153,27 @@ fn h2load_completes_every_request() {
 
 /// A raw HTTP/2 client: writes frames, reads the server's frames until
 /// it closes or a `want`ed frame arrives.
-struct Raw(TcpStream);
+struct Raw {
+    s: TcpStream,
+    /// Bytes read past the last frame returned.
+    buf: Vec<u8>,
+}
 
 impl Raw {
     fn connect(addr: SocketAddr) -> Raw {
         let s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
-        Raw(s)
+        Raw { s, buf: Vec::new() }
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        let _ = self.0.write_all(bytes);
+        let _ = self.s.write_all(bytes);
     }
 
     /// Frames received until `stop` matches one, or the server closes.
     fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
         let mut frames = Vec::new();
         let mut chunk = [0u8; 16 * 1024];
         loop {
@@ -183,10 +187,11 @@ impl Raw {
                 let done = stop(&h);
                 frames.push((h, payload));
                 if done {
+                    self.buf = buf;
                     return frames;
                 }
             }
-            match self.0.read(&mut chunk) {
+            match self.s.read(&mut chunk) {
                 Ok(0) | Err(_) => return frames,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
@@ -382,4 +387,53 @@ fn python_h2_client_small_windows_and_upload_under_flow_control() {
         "downloads [1000000, 1000000, 1000000, 1000000, 1000000] [b'200', b'200', b'200', b'200', b'200']\n\
          upload 200 received 300000 bytes\n"
     );
+}
+
+/// Stopping the context lets a stream in progress finish: GOAWAY first,
+/// then the rest of the response once the client opens its windows.
+#[test]
+fn context_stop_drains_streams_in_progress() {
+    let srv = start(ServerConfig::default());
+    let mut enc = loona_hpack::Encoder::new();
+    let block = enc.encode([
+        (&b":method"[..], &b"GET"[..]),
+        (b":scheme", b"http"),
+        (b":path", b"/files/big.bin"),
+        (b":authority", b"t"),
+    ]);
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    c.send(&raw_frame(
+        kind::HEADERS,
+        flag::END_HEADERS | flag::END_STREAM,
+        1,
+        &block,
+    ));
+    // The default 65,535-byte window: the server sends that much, waits.
+    let mut got = 0usize;
+    let frames = c.until(|h| h.kind == kind::DATA && h.stream == 1);
+    got += frames
+        .iter()
+        .filter(|(h, _)| h.kind == kind::DATA)
+        .map(|(h, _)| h.len as usize)
+        .sum::<usize>();
+    srv.remote.stop();
+    let frames = c.until(|h| h.kind == kind::GOAWAY);
+    got += frames
+        .iter()
+        .filter(|(h, _)| h.kind == kind::DATA)
+        .map(|(h, _)| h.len as usize)
+        .sum::<usize>();
+    assert_eq!(goaway(&frames), Some(0), "GOAWAY(NO_ERROR) first");
+    let more = 1u32 << 20;
+    c.send(&raw_frame(kind::WINDOW_UPDATE, 0, 0, &more.to_be_bytes()));
+    c.send(&raw_frame(kind::WINDOW_UPDATE, 0, 1, &more.to_be_bytes()));
+    let rest = c.until(|h| h.kind == kind::DATA && h.has(flag::END_STREAM));
+    got += rest
+        .iter()
+        .filter(|(h, _)| h.kind == kind::DATA)
+        .map(|(h, _)| h.len as usize)
+        .sum::<usize>();
+    assert_eq!(got, 1_000_000, "the whole file after GOAWAY");
+    assert!(c.until(|_| false).is_empty(), "then the connection closes");
 }

@@ -487,6 +487,10 @@ impl<H: HttpHandler> H2Role<H> {
         if conn.finished() {
             return Disposition::Close(CloseReason::Normal);
         }
+        if cx.is_closing() {
+            // Closing via GOAWAY: the core's close timeout bounds the drain.
+            return Disposition::Continue;
+        }
         // Paused streams stall by the handler's choice, not the client's.
         let uploading = self.streams.values().any(|e| !e.body_done && !e.st.paused);
         cx.set_timeout(match (self.streams.is_empty(), uploading) {
@@ -565,17 +569,21 @@ impl<H: HttpHandler> Role for H2Role<H> {
         Disposition::Close(CloseReason::Timeout)
     }
 
+    /// Graceful close (e.g. the context stopping): GOAWAY(NO_ERROR), new
+    /// streams refused, streams in progress finish (within the vhost's
+    /// close timeout); the connection closes when the last one has.
     fn close_via_protocol(
         &mut self,
         cx: &mut ConnCx<'_>,
         _p: &mut dyn Protocol,
         _r: &CloseReason,
     ) -> bool {
-        if let Some(conn) = self.conn.as_mut() {
-            conn.shutdown();
-        }
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        conn.shutdown();
         self.flush(cx);
-        false
+        !self.streams.is_empty()
     }
 
     fn on_close(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol, reason: &CloseReason) {
