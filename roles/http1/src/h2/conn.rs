@@ -117,9 +117,18 @@ struct Block {
     stream: u32,
     end_stream: bool,
     buf: Vec<u8>,
+    /// Frames in the block so far (empty CONTINUATIONs cost no bytes).
+    frames: u32,
     /// What to do once decoded.
     then: BlockUse,
 }
+
+/// Most frames one header block may span.
+const MAX_BLOCK_FRAMES: u32 = 64;
+/// Peer resets tolerated before checking for a rapid-reset attack
+/// (CVE-2023-44487): beyond it, more than half of all streams reset by
+/// the peer ends the connection with ENHANCE_YOUR_CALM.
+const RESET_ALLOWANCE: u32 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BlockUse {
@@ -162,6 +171,9 @@ pub struct H2Conn {
     /// (STREAM_CLOSED) from a reused or skipped identifier
     /// (PROTOCOL_ERROR).
     recently_closed: VecDeque<u32>,
+    /// Streams opened, and how many of them the peer reset.
+    opened: u32,
+    peer_resets: u32,
 }
 
 /// How many closed stream identifiers are remembered.
@@ -204,6 +216,8 @@ impl H2Conn {
             peer_goaway: false,
             goaway_sent: false,
             recently_closed: VecDeque::new(),
+            opened: 0,
+            peer_resets: 0,
         };
         frame::write_settings(
             &mut c.out,
@@ -618,6 +632,7 @@ impl H2Conn {
             stream: h.stream,
             end_stream: h.has(flag::END_STREAM),
             buf: fragment.to_vec(),
+            frames: 1,
             then,
         };
         self.continue_block(block, h.has(flag::END_HEADERS))
@@ -628,6 +643,13 @@ impl H2Conn {
             return err(ErrorCode::Protocol, "CONTINUATION without a header block");
         };
         block.buf.extend_from_slice(payload);
+        block.frames += 1;
+        if block.frames > MAX_BLOCK_FRAMES {
+            return err(
+                ErrorCode::EnhanceYourCalm,
+                "header block spans too many frames",
+            );
+        }
         self.continue_block(block, h.has(flag::END_HEADERS))
     }
 
@@ -713,6 +735,7 @@ impl H2Conn {
                         head_sent: false,
                     },
                 );
+                self.opened = self.opened.saturating_add(1);
                 self.events.push_back(H2Event::Request { stream: id, head });
                 if block.end_stream {
                     self.events.push_back(H2Event::End { stream: id });
@@ -747,6 +770,13 @@ impl H2Conn {
             return err(ErrorCode::Protocol, "RST_STREAM on an idle stream");
         }
         if self.forget(h.stream) {
+            self.peer_resets += 1;
+            if self.peer_resets > RESET_ALLOWANCE && self.peer_resets * 2 > self.opened {
+                return err(
+                    ErrorCode::EnhanceYourCalm,
+                    "too many streams reset by the peer",
+                );
+            }
             let code = ErrorCode::from_u32(u32::from_be_bytes(*code));
             self.events.push_back(H2Event::Reset {
                 stream: h.stream,

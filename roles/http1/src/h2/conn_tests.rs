@@ -725,3 +725,36 @@ fn arbitrary_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn rapid_reset_and_empty_continuation_floods_end_the_connection() {
+    // CVE-2023-44487: open a stream, reset it, repeat.
+    let mut input = start();
+    for i in 0..300u32 {
+        let id = 2 * i + 1;
+        input.extend(headers(id, POST, 0));
+        input.extend(f(kind::RST_STREAM, 0, id, &8u32.to_be_bytes()));
+    }
+    let r = run(&input);
+    assert_eq!(
+        r.result.map_err(|e| e.code),
+        Err(ErrorCode::EnhanceYourCalm)
+    );
+    // Streams that complete are not counted against the client.
+    let mut input = start();
+    for i in 0..300u32 {
+        input.extend(headers(2 * i + 1, GET, flag::END_STREAM));
+    }
+    assert!(run(&input).result.is_ok());
+    // Empty CONTINUATION frames cost no bytes but still end the block.
+    let mut input = start();
+    input.extend(f(kind::HEADERS, 0, 1, &block(GET)));
+    for _ in 0..100 {
+        input.extend(f(kind::CONTINUATION, 0, 1, &[]));
+    }
+    let r = run(&input);
+    assert_eq!(
+        r.result.map_err(|e| e.code),
+        Err(ErrorCode::EnhanceYourCalm)
+    );
+}
