@@ -213,6 +213,16 @@ fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
         .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
 }
 
+/// An HPACK header block for `method path`.
+fn request_block(method: &str, path: &str) -> Vec<u8> {
+    loona_hpack::Encoder::new().encode([
+        (&b":method"[..], method.as_bytes()),
+        (b":scheme", b"http"),
+        (b":path", path.as_bytes()),
+        (b":authority", b"t"),
+    ])
+}
+
 fn hello() -> Vec<u8> {
     let mut v = PREFACE.to_vec();
     v.extend(raw_frame(kind::SETTINGS, 0, 0, &[]));
@@ -301,13 +311,7 @@ fn stalled_upload_is_closed_after_the_body_timeout() {
         body_timeout: Duration::from_millis(300),
         ..ServerConfig::default()
     });
-    let mut enc = loona_hpack::Encoder::new();
-    let block = enc.encode([
-        (&b":method"[..], &b"POST"[..]),
-        (b":scheme", b"http"),
-        (b":path", b"/upload"),
-        (b":authority", b"t"),
-    ]);
+    let block = request_block("POST", "/upload");
     let mut c = Raw::connect(srv.addr);
     c.send(&hello());
     c.send(&raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &block));
@@ -394,13 +398,7 @@ fn python_h2_client_small_windows_and_upload_under_flow_control() {
 #[test]
 fn context_stop_drains_streams_in_progress() {
     let srv = start(ServerConfig::default());
-    let mut enc = loona_hpack::Encoder::new();
-    let block = enc.encode([
-        (&b":method"[..], &b"GET"[..]),
-        (b":scheme", b"http"),
-        (b":path", b"/files/big.bin"),
-        (b":authority", b"t"),
-    ]);
+    let block = request_block("GET", "/files/big.bin");
     let mut c = Raw::connect(srv.addr);
     c.send(&hello());
     c.send(&raw_frame(
