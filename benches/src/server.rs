@@ -1,5 +1,5 @@
-//! The in-process server under test: a raw echo context on a named loop,
-//! running on its own thread.
+//! The in-process server under test: a raw echo context (or an HTTP one)
+//! on a named loop, running on its own thread.
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
@@ -38,12 +38,32 @@ pub struct Running {
 
 /// Start an echo server on `loop_name` on its own thread.
 pub fn start(loop_name: &str, idle_timeout: Option<std::time::Duration>) -> Running {
+    start_with(loop_name, idle_timeout, || RawProtocol::new(Echo))
+}
+
+/// Start an HTTP/1.1 + HTTP/2 server (404 for everything) whose idle
+/// connections are kept for `keep`.
+pub fn start_http(loop_name: &str, keep: std::time::Duration) -> Running {
+    start_with(loop_name, Some(keep), move || {
+        lws::http1::HttpProtocol::new(lws::http1::NotFound).config(lws::http1::ServerConfig {
+            keepalive_timeout: keep,
+            ..Default::default()
+        })
+    })
+}
+
+/// Start a server with the protocol `make` builds (on the server thread).
+pub fn start_with<P: lws::Protocol>(
+    loop_name: &str,
+    idle_timeout: Option<std::time::Duration>,
+    make: impl FnOnce() -> P + Send + 'static,
+) -> Running {
     let loop_name = loop_name.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let vh = VhostBuilder::new("default")
             .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
-            .protocol("echo", RawProtocol::new(Echo))
+            .protocol("echo", make())
             .idle_timeout(idle_timeout)
             .backlog(4096);
         let mut ctx = Context::builder()

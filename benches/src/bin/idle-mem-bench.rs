@@ -1,4 +1,5 @@
-//! Memory held per idle raw connection.
+//! Memory held per idle raw connection (or, with `--http2`, per idle
+//! HTTP/2 connection: preface and SETTINGS exchanged, no stream).
 //!
 //! Runs an lws echo server in this process and opens N idle connections to
 //! it from a child process (this same binary in `--client` mode), so only
@@ -6,7 +7,7 @@
 //! an instrumented global allocator (`stats_alloc`) before and after the
 //! connections settle. Kernel socket buffers are not included.
 //!
-//!     cargo run --release -p lws-benches --bin idle-mem-bench -- --conns 10000
+//!     cargo run --release -p lws-benches --bin idle-mem-bench -- --conns 10000 [--http2]
 
 use std::alloc::System;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -47,11 +48,20 @@ fn raise_fd_limit(want: usize) -> usize {
     want.min(have.saturating_sub(100))
 }
 
-/// Child mode: open `n` connections, report, hold them until stdin closes.
-fn client(addr: SocketAddr, n: usize) {
+/// Child mode: open `n` connections (sending the HTTP/2 preface and an
+/// empty SETTINGS frame on each if `h2`), report, hold them until stdin
+/// closes.
+fn client(addr: SocketAddr, n: usize, h2: bool) {
     let n = raise_fd_limit(n);
     let conns: Vec<TcpStream> = (0..n)
-        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            if h2 {
+                s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+                    .expect("preface");
+            }
+            s
+        })
         .collect();
     println!("connected {}", conns.len());
     let _ = std::io::stdout().flush();
@@ -63,10 +73,15 @@ fn main() {
         return client(
             addr.parse().expect("--client ip:port"),
             arg("--conns", 10_000usize),
+            std::env::args().any(|a| a == "--http2"),
         );
     }
     let conns = raise_fd_limit(arg("--conns", 10_000usize));
-    let srv = server::start("poll", Some(Duration::from_secs(600)));
+    let h2 = std::env::args().any(|a| a == "--http2");
+    let srv = match h2 {
+        true => server::start_http("poll", Duration::from_secs(600)),
+        false => server::start("poll", Some(Duration::from_secs(600))),
+    };
     std::thread::sleep(Duration::from_millis(100));
     let before = live_heap();
     let exe = std::env::current_exe().expect("own path");
@@ -77,6 +92,7 @@ fn main() {
             "--conns",
             &conns.to_string(),
         ])
+        .args(h2.then_some("--http2"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -105,8 +121,9 @@ fn main() {
     let per = (after - before) as f64 / opened.max(1) as f64;
 
     println!(
-        "idle raw connections: {opened}; server heap {before} -> {after} bytes; \
-         {per:.0} bytes of library state per idle connection"
+        "idle {} connections: {opened}; server heap {before} -> {after} bytes; \
+         {per:.0} bytes of library state per idle connection",
+        if h2 { "HTTP/2" } else { "raw" }
     );
     drop(child.stdin.take());
     let _ = child.wait();
