@@ -34,14 +34,40 @@ pub trait MqttHandler: 'static {
 }
 
 /// Registers an [`MqttHandler`] as a protocol on a vhost.
+///
+/// It also keeps the session state of connections made with
+/// `clean_session(false)` across reconnects, by client identifier: QoS 1/2
+/// publishes not yet acknowledged and QoS 2 messages received but not yet
+/// released. When the broker reports the session present, the next
+/// connection resends them (PUBLISH with DUP, or PUBREL) in their original
+/// order (MQTT 3.1.1 §4.4); when it does not, they are discarded.
 #[derive(Debug)]
 pub struct MqttProtocol<H> {
     handler: H,
+    sessions: HashMap<String, Stored>,
+}
+
+/// A persistent session between connections.
+#[derive(Debug, Default)]
+struct Stored {
+    next_id: u16,
+    next_seq: u64,
+    outgoing: HashMap<u16, Pending>,
+    incoming: HashSet<u16>,
 }
 
 impl<H: MqttHandler> MqttProtocol<H> {
     pub fn new(handler: H) -> Self {
-        MqttProtocol { handler }
+        MqttProtocol {
+            handler,
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Unacknowledged QoS 1/2 publishes kept for a persistent session
+    /// that is not connected now.
+    pub fn stored_in_flight(&self, client_id: &str) -> usize {
+        self.sessions.get(client_id).map_or(0, |s| s.outgoing.len())
     }
 
     pub fn handler(&self) -> &H {
@@ -59,9 +85,17 @@ impl<H: MqttHandler> Protocol for MqttProtocol<H> {
             Origin::Client(Some(p)) => p.downcast::<MqttOptions>().map(|b| *b).ok(),
             _ => None,
         };
+        let mut st = State::new(opts);
+        let persistent = st.opts.as_ref().filter(|o| !o.clean_session);
+        if let Some(stored) = persistent.and_then(|o| self.sessions.remove(&o.client_id)) {
+            st.next_id = stored.next_id;
+            st.next_seq = stored.next_seq;
+            st.outgoing = stored.outgoing;
+            st.incoming = stored.incoming;
+        }
         Box::new(MqttRole::<H> {
             session: H::Session::default(),
-            st: State::new(opts),
+            st,
             _h: PhantomData,
         })
     }
@@ -80,6 +114,15 @@ enum Outgoing {
     Pubcomp,
 }
 
+/// A QoS 1/2 publish sent and not yet completed.
+#[derive(Debug, Clone)]
+struct Pending {
+    awaiting: Outgoing,
+    /// Send order, for resending in the original order.
+    seq: u64,
+    publish: Publish,
+}
+
 /// Session state of one connection.
 #[derive(Debug)]
 pub struct State {
@@ -87,7 +130,8 @@ pub struct State {
     dec: Decoder,
     connected: bool,
     next_id: u16,
-    outgoing: HashMap<u16, Outgoing>,
+    next_seq: u64,
+    outgoing: HashMap<u16, Pending>,
     /// QoS 2 messages received and delivered, awaiting PUBREL (4.3.3).
     incoming: HashSet<u16>,
     subs: HashSet<u16>,
@@ -104,6 +148,7 @@ impl State {
             dec: Decoder::new(max),
             connected: false,
             next_id: 0,
+            next_seq: 0,
             outgoing: HashMap::new(),
             incoming: HashSet::new(),
             subs: HashSet::new(),
@@ -180,23 +225,30 @@ impl<'a> MqttCx<'_, 'a> {
             return Err(MqttError::TooManyInFlight(limit));
         }
         let packet_id = (qos != QoS::AtMostOnce).then(|| self.st.alloc_id());
-        send(
-            self.conn,
-            &Packet::Publish(Publish {
-                dup: false,
-                qos,
-                retain,
-                topic: topic.to_owned(),
-                packet_id,
-                payload: payload.to_vec(),
-            }),
-        )?;
+        let publish = Publish {
+            dup: false,
+            qos,
+            retain,
+            topic: topic.to_owned(),
+            packet_id,
+            payload: payload.to_vec(),
+        };
+        send(self.conn, &Packet::Publish(publish.clone()))?;
         if let Some(id) = packet_id {
-            let state = match qos {
+            let awaiting = match qos {
                 QoS::AtLeastOnce => Outgoing::Puback,
                 _ => Outgoing::Pubrec,
             };
-            self.st.outgoing.insert(id, state);
+            let seq = self.st.next_seq;
+            self.st.next_seq += 1;
+            self.st.outgoing.insert(
+                id,
+                Pending {
+                    awaiting,
+                    seq,
+                    publish,
+                },
+            );
         }
         Ok(packet_id)
     }
@@ -252,6 +304,57 @@ fn violation(why: impl Into<String>) -> Disposition {
 }
 
 impl<H: MqttHandler> MqttRole<H> {
+    /// After CONNACK: with the broker holding our session, resend what
+    /// it has not acknowledged, in the original order; without it, the
+    /// stored state is void (the broker no longer knows those ids).
+    fn resume(&mut self, conn: &mut ConnCx<'_>, session_present: bool) -> Result<(), MqttError> {
+        let persistent = self.st.opts.as_ref().is_some_and(|o| !o.clean_session);
+        if !(persistent && session_present) {
+            if !self.st.outgoing.is_empty() || !self.st.incoming.is_empty() {
+                log::info!(
+                    "{:?}: broker has no session: {} unacknowledged publishes dropped",
+                    conn.token(),
+                    self.st.outgoing.len()
+                );
+            }
+            self.st.outgoing.clear();
+            self.st.incoming.clear();
+            return Ok(());
+        }
+        let mut order: Vec<&Pending> = self.st.outgoing.values().collect();
+        order.sort_by_key(|p| p.seq);
+        for p in order {
+            let packet = match (p.awaiting, p.publish.packet_id) {
+                (Outgoing::Pubcomp, Some(id)) => Packet::Pubrel(id),
+                _ => Packet::Publish(Publish {
+                    dup: true,
+                    ..p.publish.clone()
+                }),
+            };
+            send(conn, &packet)?;
+        }
+        Ok(())
+    }
+
+    /// Keep a persistent session's state for the next connection.
+    fn store(&mut self, proto: &mut dyn Protocol) {
+        let Some(o) = self.st.opts.as_ref().filter(|o| !o.clean_session) else {
+            return;
+        };
+        let Some(p) = downcast_protocol::<MqttProtocol<H>>(proto) else {
+            return;
+        };
+        p.sessions.insert(
+            o.client_id.clone(),
+            Stored {
+                next_id: self.st.next_id,
+                next_seq: self.st.next_seq,
+                outgoing: std::mem::take(&mut self.st.outgoing),
+                incoming: std::mem::take(&mut self.st.incoming),
+            },
+        );
+    }
+
     fn emit(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, ev: MqttEvent<'_>) {
         match downcast_protocol::<MqttProtocol<H>>(proto) {
             Some(p) => {
@@ -296,6 +399,9 @@ impl<H: MqttHandler> MqttRole<H> {
                     return Disposition::Close(CloseReason::Protocol(format!("CONNACK: {code}")));
                 }
                 self.st.connected = true;
+                if let Err(e) = self.resume(conn, session_present) {
+                    return violation(format!("resending the session: {e}"));
+                }
                 self.arm_ping(conn);
                 self.emit(conn, proto, MqttEvent::Connected { session_present });
             }
@@ -339,8 +445,10 @@ impl<H: MqttHandler> MqttRole<H> {
             Packet::Puback(id) => self.complete(conn, proto, id, Outgoing::Puback),
             Packet::Pubcomp(id) => self.complete(conn, proto, id, Outgoing::Pubcomp),
             Packet::Pubrec(id) => {
-                if self.st.outgoing.get(&id) == Some(&Outgoing::Pubrec) {
-                    self.st.outgoing.insert(id, Outgoing::Pubcomp);
+                if let Some(p) = self.st.outgoing.get_mut(&id)
+                    && p.awaiting == Outgoing::Pubrec
+                {
+                    p.awaiting = Outgoing::Pubcomp;
                 }
                 // PUBREL also answers a repeated PUBREC (4.3.3).
                 if let Err(e) = send(conn, &Packet::Pubrel(id)) {
@@ -383,7 +491,7 @@ impl<H: MqttHandler> MqttRole<H> {
         id: u16,
         want: Outgoing,
     ) {
-        if self.st.outgoing.get(&id) == Some(&want) {
+        if self.st.outgoing.get(&id).map(|p| p.awaiting) == Some(want) {
             self.st.outgoing.remove(&id);
             self.emit(conn, proto, MqttEvent::Published { packet_id: id });
         } else {
@@ -472,11 +580,14 @@ impl<H: MqttHandler> Role for MqttRole<H> {
         proto: &mut dyn Protocol,
         err: &std::io::Error,
     ) {
+        // Stored first: a handler reconnecting from this event finds it.
+        self.store(proto);
         self.emit(conn, proto, MqttEvent::ConnectError(err));
     }
 
     fn on_close(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, reason: &CloseReason) {
         self.st.connected = false;
+        self.store(proto);
         self.emit(conn, proto, MqttEvent::Closed(reason));
     }
 }
