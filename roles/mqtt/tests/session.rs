@@ -81,6 +81,7 @@ struct Resume {
     url: String,
     log: Vec<String>,
     connects: u32,
+    qos: QoS,
 }
 
 fn opts() -> MqttOptions {
@@ -99,7 +100,7 @@ impl MqttHandler for Resume {
                     cx.in_flight()
                 ));
                 if self.connects == 1 {
-                    let id = cx.publish("t/1", b"kept", QoS::AtLeastOnce, false);
+                    let id = cx.publish("t/1", b"kept", self.qos, false);
                     self.log.push(format!("published {id:?}"));
                 } else if cx.in_flight() == 0 {
                     cx.disconnect();
@@ -121,10 +122,15 @@ impl MqttHandler for Resume {
 }
 
 fn run(url: &str) -> Vec<String> {
+    run_qos(url, QoS::AtLeastOnce)
+}
+
+fn run_qos(url: &str, qos: QoS) -> Vec<String> {
     let handler = Resume {
         url: url.to_owned(),
         log: Vec::new(),
         connects: 0,
+        qos,
     };
     let mut ctx = Context::builder()
         .vhost(VhostBuilder::new("default").protocol("mqtt", MqttProtocol::new(handler)))
@@ -175,5 +181,44 @@ fn stored_publishes_are_dropped_when_the_broker_lost_the_session() {
     assert_eq!(
         log[2..],
         ["dropped", "connected 2 present=false in_flight=0"]
+    );
+}
+
+/// QoS 2 dropped after PUBREC/PUBREL: the next connection resends PUBREL
+/// (not the PUBLISH) and completes on PUBCOMP (MQTT 3.1.1 §4.4).
+#[test]
+fn qos2_between_pubrec_and_pubcomp_resends_pubrel() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("mqtt://{}", l.local_addr().expect("addr"));
+    let broker = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().expect("accept 1");
+        read_packet(&mut s).expect("CONNECT 1");
+        s.write_all(&[0x20, 2, 0, 0]).expect("CONNACK 1");
+        let (first, body) = read_packet(&mut s).expect("PUBLISH");
+        assert_eq!(first & 0xf6, 0x34, "QoS 2 PUBLISH");
+        let at = 2 + usize::from(u16::from_be_bytes([body[0], body[1]]));
+        let id = [body[at], body[at + 1]];
+        s.write_all(&[0x50, 2, id[0], id[1]]).expect("PUBREC");
+        let (rel, rel_id) = read_packet(&mut s).expect("PUBREL");
+        assert_eq!((rel, rel_id.as_slice()), (0x62, &id[..]));
+        drop(s); // no PUBCOMP
+        let (mut s, _) = l.accept().expect("accept 2");
+        read_packet(&mut s).expect("CONNECT 2");
+        s.write_all(&[0x20, 2, 1, 0]).expect("CONNACK 2");
+        let again = read_packet(&mut s).expect("resent");
+        s.write_all(&[0x70, 2, id[0], id[1]]).expect("PUBCOMP");
+        let _ = read_packet(&mut s);
+        (again, u16::from_be_bytes(id))
+    });
+    let log = run_qos(&url, QoS::ExactlyOnce);
+    let ((first, body), id) = broker.join().expect("broker");
+    assert_eq!(first, 0x62, "PUBREL resent, not the PUBLISH");
+    assert_eq!(body, id.to_be_bytes());
+    assert_eq!(
+        log[3..],
+        [
+            "connected 2 present=true in_flight=1".to_owned(),
+            format!("completed {id}"),
+        ]
     );
 }
