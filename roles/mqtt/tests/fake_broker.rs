@@ -9,31 +9,11 @@ use std::net::{TcpListener, TcpStream};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::run_client;
+use common::{read_packet, run_client};
 use lws_role_mqtt::{MqttEvent, MqttOptions};
 
 const LIMIT: Duration = Duration::from_secs(15);
 const CONNACK: [u8; 4] = [0x20, 2, 0, 0];
-
-/// Read one packet: (first byte, body); None at EOF or after `wait`.
-fn read_packet(s: &mut TcpStream, wait: Duration) -> Option<(u8, Vec<u8>)> {
-    s.set_read_timeout(Some(wait)).ok()?;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).ok()?;
-    let (mut len, mut shift) = (0usize, 0);
-    loop {
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).ok()?;
-        len |= usize::from(b[0] & 0x7F) << shift;
-        shift += 7;
-        if b[0] & 0x80 == 0 {
-            break;
-        }
-    }
-    let mut body = vec![0; len];
-    s.read_exact(&mut body).ok()?;
-    Some((first[0], body))
-}
 
 /// A broker that accepts one client, checks its CONNECT, then runs `script`.
 fn fake<T: Send + 'static>(

@@ -6,32 +6,17 @@
 //!
 //! These tests must not bind anything but 127.0.0.1 or wait without bound.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
 use std::time::Duration;
 
+use common::read_packet;
 use lws_core::{Context, RunLoop, VhostBuilder};
 use lws_role_mqtt::{MqttCx, MqttEvent, MqttHandler, MqttOptions, MqttProtocol, QoS};
 
-/// Read one MQTT packet: (first byte, body).
-fn read_packet(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).ok()?;
-    let (mut len, mut shift) = (0usize, 0);
-    loop {
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).ok()?;
-        len |= usize::from(b[0] & 0x7F) << shift;
-        shift += 7;
-        if b[0] & 0x80 == 0 {
-            break;
-        }
-    }
-    let mut body = vec![0; len];
-    s.read_exact(&mut body).ok()?;
-    Some((first[0], body))
-}
+const WAIT: Duration = Duration::from_secs(5);
 
 /// What the broker saw of the resent PUBLISH: (DUP flag, id, payload tail).
 type Resent = Option<(bool, u16, Vec<u8>)>;
@@ -44,20 +29,20 @@ fn broker(session_present: bool) -> (String, std::thread::JoinHandle<(Vec<u8>, R
     let url = format!("mqtt://{}", l.local_addr().expect("addr"));
     let h = std::thread::spawn(move || {
         let (mut s, _) = l.accept().expect("accept 1");
-        let (_, connect) = read_packet(&mut s).expect("CONNECT 1");
+        let (_, connect) = read_packet(&mut s, WAIT).expect("CONNECT 1");
         let flags = connect.get(7).copied().unwrap_or(0);
         s.write_all(&[0x20, 2, 0, 0]).expect("CONNACK 1");
-        let (first, body) = read_packet(&mut s).expect("PUBLISH");
+        let (first, body) = read_packet(&mut s, WAIT).expect("PUBLISH");
         assert_eq!(first & 0xf6, 0x32, "QoS 1 PUBLISH");
         drop(s); // no PUBACK
         let (mut s, _) = l.accept().expect("accept 2");
-        read_packet(&mut s).expect("CONNECT 2");
+        read_packet(&mut s, WAIT).expect("CONNECT 2");
         s.write_all(&[0x20, 2, u8::from(session_present), 0])
             .expect("CONNACK 2");
         if !session_present {
             return (vec![flags], None);
         }
-        let (first, again) = read_packet(&mut s).expect("resent PUBLISH");
+        let (first, again) = read_packet(&mut s, WAIT).expect("resent PUBLISH");
         let id_at = 2 + usize::from(u16::from_be_bytes([again[0], again[1]]));
         let id = u16::from_be_bytes([again[id_at], again[id_at + 1]]);
         let orig_id = {
@@ -68,7 +53,7 @@ fn broker(session_present: bool) -> (String, std::thread::JoinHandle<(Vec<u8>, R
         s.write_all(&[0x40, 2, (id >> 8) as u8, id as u8])
             .expect("PUBACK");
         // Wait for the client to go away.
-        let _ = read_packet(&mut s);
+        let _ = read_packet(&mut s, WAIT);
         (
             vec![flags],
             Some((first & 0x08 != 0, id, again[id_at + 2..].to_vec())),
@@ -192,22 +177,22 @@ fn qos2_between_pubrec_and_pubcomp_resends_pubrel() {
     let url = format!("mqtt://{}", l.local_addr().expect("addr"));
     let broker = std::thread::spawn(move || {
         let (mut s, _) = l.accept().expect("accept 1");
-        read_packet(&mut s).expect("CONNECT 1");
+        read_packet(&mut s, WAIT).expect("CONNECT 1");
         s.write_all(&[0x20, 2, 0, 0]).expect("CONNACK 1");
-        let (first, body) = read_packet(&mut s).expect("PUBLISH");
+        let (first, body) = read_packet(&mut s, WAIT).expect("PUBLISH");
         assert_eq!(first & 0xf6, 0x34, "QoS 2 PUBLISH");
         let at = 2 + usize::from(u16::from_be_bytes([body[0], body[1]]));
         let id = [body[at], body[at + 1]];
         s.write_all(&[0x50, 2, id[0], id[1]]).expect("PUBREC");
-        let (rel, rel_id) = read_packet(&mut s).expect("PUBREL");
+        let (rel, rel_id) = read_packet(&mut s, WAIT).expect("PUBREL");
         assert_eq!((rel, rel_id.as_slice()), (0x62, &id[..]));
         drop(s); // no PUBCOMP
         let (mut s, _) = l.accept().expect("accept 2");
-        read_packet(&mut s).expect("CONNECT 2");
+        read_packet(&mut s, WAIT).expect("CONNECT 2");
         s.write_all(&[0x20, 2, 1, 0]).expect("CONNACK 2");
-        let again = read_packet(&mut s).expect("resent");
+        let again = read_packet(&mut s, WAIT).expect("resent");
         s.write_all(&[0x70, 2, id[0], id[1]]).expect("PUBCOMP");
-        let _ = read_packet(&mut s);
+        let _ = read_packet(&mut s, WAIT);
         (again, u16::from_be_bytes(id))
     });
     let log = run_qos(&url, QoS::ExactlyOnce);
