@@ -88,6 +88,14 @@ fn err<T>(code: ErrorCode, why: &'static str) -> Result<T, ConnError> {
     Err(ConnError { code, why })
 }
 
+/// A frame's payload without its padding (RFC 9113 §6.1).
+fn unpadded<'p>(h: &FrameHead, payload: &'p [u8]) -> Result<&'p [u8], ConnError> {
+    frame::unpad(h, payload).ok_or(ConnError {
+        code: ErrorCode::Protocol,
+        why: "padding longer than the frame",
+    })
+}
+
 /// The stream is closed (or reset) for sending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("HTTP/2 stream {0} is closed")]
@@ -241,8 +249,20 @@ impl H2Conn {
         if self.state == State::Dead {
             return Ok(());
         }
-        self.inbuf.extend_from_slice(data);
-        let r = self.process();
+        // Frames are read in place from `data`; only an incomplete frame
+        // (or preface) is kept for the next call.
+        let r = if self.inbuf.is_empty() {
+            let (used, r) = self.process(data);
+            self.inbuf.extend_from_slice(&data[used..]);
+            r
+        } else {
+            let mut buf = std::mem::take(&mut self.inbuf);
+            buf.extend_from_slice(data);
+            let (used, r) = self.process(&buf);
+            buf.drain(..used);
+            self.inbuf = buf;
+            r
+        };
         if let Err(e) = &r {
             self.block = None;
             frame::write_goaway(&mut self.out, self.last_stream, e.code, e.why.as_bytes());
@@ -421,8 +441,9 @@ impl H2Conn {
         }
     }
 
-    fn process(&mut self) -> Result<(), ConnError> {
-        let buf = std::mem::take(&mut self.inbuf);
+    /// Handle the complete frames at the start of `buf`: the bytes used,
+    /// and the first connection error.
+    fn process(&mut self, buf: &[u8]) -> (usize, Result<(), ConnError>) {
         let mut pos = 0;
         let r = loop {
             let rest = &buf[pos..];
@@ -461,8 +482,7 @@ impl H2Conn {
                 break Err(e);
             }
         };
-        self.inbuf = buf[pos..].to_vec();
-        r
+        (pos, r)
     }
 
     fn frame(&mut self, h: FrameHead, payload: &[u8]) -> Result<(), ConnError> {
@@ -525,10 +545,7 @@ impl H2Conn {
             return err(ErrorCode::FlowControl, "DATA beyond the connection window");
         }
         self.recv_window -= len;
-        let body = frame::unpad(&h, payload).ok_or(ConnError {
-            code: ErrorCode::Protocol,
-            why: "padding longer than the frame",
-        })?;
+        let body = unpadded(&h, payload)?;
         // Padding counts against the windows but is never consumed by
         // anyone: give it back now.
         let padding = payload.len() - body.len();
@@ -592,10 +609,7 @@ impl H2Conn {
         if h.stream.is_multiple_of(2) {
             return err(ErrorCode::Protocol, "even stream id from a client");
         }
-        let mut fragment = frame::unpad(&h, payload).ok_or(ConnError {
-            code: ErrorCode::Protocol,
-            why: "padding longer than the frame",
-        })?;
+        let mut fragment = unpadded(&h, payload)?;
         let mut self_dependent = false;
         if h.has(flag::PRIORITY) {
             let Some((dep, rest)) = fragment.split_first_chunk::<5>() else {
@@ -749,11 +763,11 @@ impl H2Conn {
         if h.stream == 0 {
             return err(ErrorCode::Protocol, "PRIORITY on stream 0");
         }
-        let Some(dep) = payload.first_chunk::<4>().filter(|_| payload.len() == 5) else {
+        let Ok(&[a, b, c, d, _weight]) = <&[u8; 5]>::try_from(payload) else {
             self.stream_error(h.stream, ErrorCode::FrameSize);
             return Ok(());
         };
-        if u32::from_be_bytes(*dep) & 0x7fff_ffff == h.stream {
+        if u32::from_be_bytes([a, b, c, d]) & 0x7fff_ffff == h.stream {
             self.stream_error(h.stream, ErrorCode::Protocol);
         }
         Ok(()) // priorities are advisory (RFC 9113 deprecates them)
@@ -763,7 +777,7 @@ impl H2Conn {
         if h.stream == 0 {
             return err(ErrorCode::Protocol, "RST_STREAM on stream 0");
         }
-        let Some(code) = payload.first_chunk::<4>().filter(|_| payload.len() == 4) else {
+        let Some(code) = <&[u8; 4]>::try_from(payload).ok() else {
             return err(ErrorCode::FrameSize, "RST_STREAM payload is not 4 octets");
         };
         if self.idle(h.stream) {
@@ -846,7 +860,7 @@ impl H2Conn {
         if h.stream != 0 {
             return err(ErrorCode::Protocol, "PING on a stream");
         }
-        let Some(data) = payload.first_chunk::<8>().filter(|_| payload.len() == 8) else {
+        let Some(data) = <&[u8; 8]>::try_from(payload).ok() else {
             return err(ErrorCode::FrameSize, "PING payload is not 8 octets");
         };
         if !h.has(flag::ACK) {
@@ -867,7 +881,7 @@ impl H2Conn {
     }
 
     fn on_window_update(&mut self, h: FrameHead, payload: &[u8]) -> Result<(), ConnError> {
-        let Some(inc) = payload.first_chunk::<4>().filter(|_| payload.len() == 4) else {
+        let Some(inc) = <&[u8; 4]>::try_from(payload).ok() else {
             return err(
                 ErrorCode::FrameSize,
                 "WINDOW_UPDATE payload is not 4 octets",

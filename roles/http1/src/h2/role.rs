@@ -16,14 +16,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::marker::PhantomData;
 
-use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role, downcast_protocol};
+use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 
-use crate::h2::conn::{H2Conn, H2Event};
+use crate::h2::conn::{H2Conn, H2Event, StreamGone};
 use crate::h2::frame::ErrorCode;
 use crate::parse::{BodyFraming, RequestHead};
 use crate::server::exchange::{HttpCx, HttpError};
 use crate::server::files::{self, FileBody, FileReply, FileSend};
-use crate::server::protocol::{Ev, HttpHandler, HttpProtocol};
+use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
 
 /// Largest file chunk queued per stream at a time.
@@ -53,17 +53,27 @@ pub(crate) struct StreamCx<'c> {
     st: &'c mut StreamState,
 }
 
-/// Response fields the library sets itself.
-fn user_fields<'h>(headers: &[(&'h str, &'h str)]) -> Vec<(&'h str, &'h str)> {
-    headers
+/// Queue a response head: `headers` without any `content-length` of
+/// theirs (the library frames), plus `content-length: length` when given;
+/// END_STREAM when `no_body`.
+fn send_head(
+    conn: &mut H2Conn,
+    id: u32,
+    status: u16,
+    headers: &[(&str, &str)],
+    length: Option<u64>,
+    no_body: bool,
+) -> Result<(), StreamGone> {
+    let len = length.map(|n| n.to_string());
+    let mut fields: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
         .copied()
-        .collect()
-}
-
-fn head_only(req: &Request, status: u16) -> bool {
-    req.is_head() || status == 204 || status == 304 || status < 200
+        .collect();
+    if let Some(l) = &len {
+        fields.push(("content-length", l));
+    }
+    conn.send_head(id, status, &fields, no_body)
 }
 
 impl StreamCx<'_> {
@@ -81,13 +91,9 @@ impl StreamCx<'_> {
         if !matches!(self.st.resp, H2Resp::NotStarted) {
             return Err(HttpError::AlreadyResponded);
         }
-        let len = body.len().to_string();
-        let mut fields = user_fields(headers);
-        if status >= 200 && status != 204 && status != 304 {
-            fields.push(("content-length", &len));
-        }
-        let no_body = head_only(req, status) || body.is_empty();
-        self.conn.send_head(self.id, status, &fields, no_body)?;
+        let length = (status >= 200 && status != 204 && status != 304).then_some(body.len() as u64);
+        let no_body = req.bodiless_response(status) || body.is_empty();
+        send_head(self.conn, self.id, status, headers, length, no_body)?;
         if !no_body {
             self.conn.send_data(self.id, body, true)?;
         }
@@ -105,13 +111,8 @@ impl StreamCx<'_> {
         if !matches!(self.st.resp, H2Resp::NotStarted) {
             return Err(HttpError::AlreadyResponded);
         }
-        let len = length.map(|n| n.to_string());
-        let mut fields = user_fields(headers);
-        if let Some(l) = &len {
-            fields.push(("content-length", l));
-        }
-        let no_body = head_only(req, status) || length == Some(0);
-        self.conn.send_head(self.id, status, &fields, no_body)?;
+        let no_body = req.bodiless_response(status) || length == Some(0);
+        send_head(self.conn, self.id, status, headers, length, no_body)?;
         self.st.resp = match no_body {
             true => H2Resp::Done,
             false => H2Resp::Streaming { remaining: length },
@@ -318,15 +319,16 @@ impl<H: HttpHandler> H2Role<H> {
         let (Some(conn), Some(e)) = (self.conn.as_mut(), self.streams.get_mut(&id)) else {
             return;
         };
-        let len = reply.length.map(|n| n.to_string());
-        let mut fields = reply.header_refs();
-        if let Some(l) = &len
-            && reply.status != 304
-        {
-            fields.push(("content-length", l));
-        }
+        let length = reply.length.filter(|_| reply.status != 304);
         let no_body = matches!(reply.body, FileBody::None);
-        let sent = conn.send_head(id, reply.status, &fields, no_body);
+        let sent = send_head(
+            conn,
+            id,
+            reply.status,
+            &reply.header_refs(),
+            length,
+            no_body,
+        );
         e.st.resp = match (sent, reply.body) {
             (Ok(()), FileBody::Inline(b)) => match conn.send_data(id, &b, true) {
                 Ok(()) | Err(_) => H2Resp::Done,
@@ -519,10 +521,6 @@ impl<H: HttpHandler> H2Role<H> {
         }
         self.settle(cx, proto)
     }
-}
-
-fn proto_of<H: HttpHandler>(p: &mut dyn Protocol) -> Option<&mut HttpProtocol<H>> {
-    downcast_protocol::<HttpProtocol<H>>(p)
 }
 
 impl<H: HttpHandler> Role for H2Role<H> {

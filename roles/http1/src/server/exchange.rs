@@ -78,7 +78,7 @@ impl ExState {
         if !matches!(self.resp, RespState::NotStarted) {
             return Err(HttpError::AlreadyResponded);
         }
-        let head_only = req.is_head() || status == 304 || status == 204 || status < 200;
+        let head_only = req.bodiless_response(status);
         let framing = match (head_only, length, req.version()) {
             (true, _, _) => ResponseFraming::Empty,
             (false, Some(n), _) => ResponseFraming::Length(n),

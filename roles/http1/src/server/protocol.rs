@@ -53,6 +53,11 @@ impl<'a> Ev<'a> {
     }
 }
 
+/// The HTTP protocol a role (HTTP/1 or HTTP/2) is bound to.
+pub(crate) fn proto_of<H: HttpHandler>(p: &mut dyn Protocol) -> Option<&mut HttpProtocol<H>> {
+    lws_core::downcast_protocol::<HttpProtocol<H>>(p)
+}
+
 /// User code for an HTTP/1 server protocol.
 pub trait HttpHandler: 'static {
     /// Per-connection state, created when the connection opens.

@@ -67,4 +67,10 @@ impl Request {
     pub fn is_head(&self) -> bool {
         self.head.method == "HEAD"
     }
+
+    /// Whether a response with `status` to this request carries no body
+    /// (HEAD, 1xx, 204, 304), whatever length it announces.
+    pub(crate) fn bodiless_response(&self, status: u16) -> bool {
+        self.is_head() || status == 304 || status == 204 || status < 200
+    }
 }

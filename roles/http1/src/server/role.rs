@@ -9,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role, downcast_protocol};
+use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 
 use crate::h2::frame::PREFACE;
 use crate::h2::role::H2Role;
@@ -18,7 +18,7 @@ use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{BodyFraming, ChunkedDecoder, RequestHead, parse_request};
 use crate::server::exchange::{BodyState, ExState, Exchange, HttpCx, RespState};
 use crate::server::files;
-use crate::server::protocol::{Ev, HttpHandler, HttpProtocol};
+use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
 
 /// Handed to the protocol a request upgrades to (see `HttpCx::upgrade`).
@@ -402,10 +402,6 @@ fn reject(cx: &mut ConnCx<'_>, status: u16, why: &str) {
     out.extend_from_slice(body.as_bytes());
     let _ = cx.write(&out);
     cx.close(CloseReason::Protocol(format!("{status}: {why}")));
-}
-
-fn proto_of<H: HttpHandler>(p: &mut dyn Protocol) -> Option<&mut HttpProtocol<H>> {
-    downcast_protocol::<HttpProtocol<H>>(p)
 }
 
 impl<H: HttpHandler> Role for ServerRole<H> {
