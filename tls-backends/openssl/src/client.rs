@@ -5,11 +5,11 @@
 //! This module must not do I/O; it builds configuration and sessions only.
 
 use lws_core::{TlsClientSpec, TlsConnector, TlsError, TlsSession};
-use openssl::pkey::PKey;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 
+use crate::identity::set_identity;
 use crate::session::Session;
 
 pub(crate) struct Connector {
@@ -41,22 +41,7 @@ impl Connector {
             b.set_cert_store(store.build());
         }
         if let Some((chain, key)) = &spec.client_cert {
-            let chain = X509::stack_from_pem(chain).map_err(|e| cfg("client certificate", e))?;
-            let mut chain = chain.into_iter();
-            let leaf = chain.next().ok_or_else(|| {
-                TlsError::Config("client certificate: no PEM certificate found".into())
-            })?;
-            let key = PKey::private_key_from_pem(key).map_err(|e| cfg("client private key", e))?;
-            b.set_certificate(&leaf)
-                .map_err(|e| cfg("client certificate", e))?;
-            for ca in chain {
-                b.add_extra_chain_cert(ca)
-                    .map_err(|e| cfg("client certificate chain", e))?;
-            }
-            b.set_private_key(&key)
-                .map_err(|e| cfg("client private key", e))?;
-            b.check_private_key()
-                .map_err(|e| cfg("client certificate and key", e))?;
+            set_identity(&mut b, chain, key, "client")?;
         }
         if !spec.alpn.is_empty() {
             b.set_alpn_protos(&crate::alpn_wire(&spec.alpn)?)

@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod identity;
 mod mem;
 mod server;
 mod session;

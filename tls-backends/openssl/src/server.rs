@@ -11,12 +11,11 @@
 //! This module must not do I/O; it builds contexts and sessions only.
 
 use lws_core::{TlsAcceptor, TlsError, TlsSession, TlsVhost, sni_name_matches};
-use openssl::pkey::PKey;
 use openssl::ssl::{
     AlpnError, NameType, Ssl, SslAcceptor, SslAcceptorBuilder, SslContext, SslMethod, SslRef,
 };
-use openssl::x509::X509;
 
+use crate::identity::set_identity;
 use crate::session::{ServedBy, Session};
 
 /// Makes server sessions for one listener.
@@ -75,26 +74,10 @@ impl Acceptor {
 /// One vhost's context: Mozilla's "intermediate" settings (TLS 1.2 and
 /// 1.3), its certificate chain and key (checked to match), its ALPN list.
 fn vhost_context(v: &TlsVhost<'_>) -> Result<SslAcceptorBuilder, TlsError> {
-    let what = |part: &str| format!("vhost {:?} {part}", v.vhost);
-    let cfg =
-        |part: &str, e: openssl::error::ErrorStack| TlsError::Config(crate::stack(&what(part), &e));
-    let chain = X509::stack_from_pem(&v.spec.cert_chain_pem).map_err(|e| cfg("certificate", e))?;
-    let mut chain = chain.into_iter();
-    let leaf = chain.next().ok_or_else(|| {
-        TlsError::Config(format!("{}: no PEM certificate found", what("certificate")))
-    })?;
-    let key = PKey::private_key_from_pem(&v.spec.key_pem).map_err(|e| cfg("private key", e))?;
+    let who = format!("vhost {:?}", v.vhost);
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
-        .map_err(|e| cfg("TLS context", e))?;
-    b.set_certificate(&leaf)
-        .map_err(|e| cfg("certificate", e))?;
-    for ca in chain {
-        b.add_extra_chain_cert(ca)
-            .map_err(|e| cfg("certificate chain", e))?;
-    }
-    b.set_private_key(&key).map_err(|e| cfg("private key", e))?;
-    b.check_private_key()
-        .map_err(|e| cfg("certificate and key", e))?;
+        .map_err(|e| TlsError::Config(crate::stack(&format!("{who} TLS context"), &e)))?;
+    set_identity(&mut b, &v.spec.cert_chain_pem, &v.spec.key_pem, &who)?;
     if !v.spec.alpn.is_empty() {
         crate::alpn_wire(&v.spec.alpn)?; // validates the list
         let ours = v.spec.alpn.clone();
