@@ -435,3 +435,27 @@ fn context_stop_drains_streams_in_progress() {
     assert_eq!(got, 1_000_000, "the whole file after GOAWAY");
     assert!(c.until(|_| false).is_empty(), "then the connection closes");
 }
+
+/// The preface split across reads is held by the HTTP/1 role until it is
+/// whole, then handed to HTTP/2; a request that only starts like it
+/// (`PRI` is a valid method name) stays HTTP/1.
+#[test]
+fn preface_in_pieces_and_lookalike_requests() {
+    let srv = start(ServerConfig::default());
+    let mut c = Raw::connect(srv.addr);
+    for piece in hello().chunks(5) {
+        c.send(piece);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    c.send(&raw_frame(kind::PING, 0, 0, b"in parts"));
+    let got = c.until(|h| h.kind == kind::PING);
+    assert!(
+        got.iter()
+            .any(|(h, p)| h.has(flag::ACK) && p == b"in parts")
+    );
+    let reply = common::raw(
+        srv.addr,
+        b"PRI /files/hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+}

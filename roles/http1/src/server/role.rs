@@ -79,19 +79,20 @@ impl<H: HttpHandler> ServerRole<H> {
         if self.fresh && proto.config.http2 {
             // HTTP/2 with prior knowledge starts with the preface (which
             // HTTP/1 would reject as version 2.0): hand the bytes over.
-            let mut all = std::mem::take(&mut self.inbuf);
-            all.extend_from_slice(data);
-            let n = all.len().min(PREFACE.len());
-            if all[..n] == PREFACE[..n] {
+            // While fresh, `inbuf` holds only a matching part of it, so
+            // only `data` needs comparing, and HTTP/1 input is not copied.
+            let seen = self.inbuf.len();
+            let n = (seen + data.len()).min(PREFACE.len());
+            if data[..n - seen] == PREFACE[seen..n] {
+                self.inbuf.extend_from_slice(data);
                 if n == PREFACE.len() {
                     cx.set_timeout(None);
+                    let all = std::mem::take(&mut self.inbuf);
                     return Disposition::Transition(Box::new(H2Role::<H>::new(all)));
                 }
-                self.inbuf = all;
                 return Disposition::Continue;
             }
             self.fresh = false;
-            return self.input(cx, proto, &all);
         }
         let (used, rest) = if self.inbuf.is_empty() {
             let used = self.process(cx, proto, data);
