@@ -7,42 +7,26 @@
 //!
 //!     cargo run --release -p lws-benches --bin http-bench -- --duration 10
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use lws::http1::{HttpProtocol, Mount, NotFound};
-use lws::{Context, Endpoint, Remote, VhostBuilder};
-use lws_benches::arg;
+use lws_benches::{arg, server};
 
 const C_LWS: &str = "libwebsockets-test-server";
 const C_LWS_DIR: &str = "/usr/share/libwebsockets-test-server";
 
 /// Serve `dir` with lws-rs on the native loop, on its own thread.
-fn start_lws(dir: &Path) -> (SocketAddr, Remote, thread::JoinHandle<()>) {
+fn start_lws(dir: &Path) -> server::Running {
     let dir = dir.to_path_buf();
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        let http = HttpProtocol::new(NotFound)
+    server::start_with("poll", None, move || {
+        HttpProtocol::new(NotFound)
             .mount(Mount::dir("/", &dir))
-            .expect("mount");
-        let vh = VhostBuilder::new("default")
-            .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
-            .protocol("http", http)
-            .backlog(4096);
-        let mut ctx = Context::builder().vhost(vh).build().expect("context");
-        let addr = match ctx.bound_endpoints("default").expect("vhost").first() {
-            Some(Endpoint::Tcp(a)) => *a,
-            _ => panic!("no listener"),
-        };
-        tx.send((addr, ctx.remote())).expect("report");
-        lws::loops::run("poll", &mut ctx).expect("loop");
-    });
-    let (addr, remote) = rx.recv().expect("started");
-    (addr, remote, t)
+            .expect("mount")
+    })
 }
 
 struct Wrk {
@@ -162,7 +146,8 @@ fn main() {
     std::fs::write(tmp.join("1k.txt"), kib).expect("file");
 
     println!("wrk -t1 -c50 -d{secs}s, static files, release build");
-    let (addr, remote, t) = start_lws(&tmp);
+    let srv = start_lws(&tmp);
+    let addr = srv.addr;
     line(
         "lws-rs      /1k.txt (1,024 B)",
         &wrk(&format!("http://{addr}/1k.txt"), secs),
@@ -177,14 +162,15 @@ fn main() {
             None => println!("  HTTP/2: h2load failed"),
         }
     }
-    remote.stop();
-    let _ = t.join();
+    srv.remote.stop();
+    let _ = srv.thread.join();
 
     if Path::new(C_LWS_DIR).join("favicon.ico").exists() {
-        let (addr, remote, t) = start_lws(Path::new(C_LWS_DIR));
+        let srv = start_lws(Path::new(C_LWS_DIR));
+        let addr = srv.addr;
         let ours = wrk(&format!("http://{addr}/favicon.ico"), secs);
-        remote.stop();
-        let _ = t.join();
+        srv.remote.stop();
+        let _ = srv.thread.join();
         let theirs = start_c_lws()
             .and_then(|(_srv, port)| wrk(&format!("http://127.0.0.1:{port}/favicon.ico"), secs));
         line("lws-rs      /favicon.ico (1,406 B)", &ours);
