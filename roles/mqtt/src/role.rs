@@ -47,12 +47,15 @@ pub struct MqttProtocol<H> {
     sessions: HashMap<String, Stored>,
 }
 
-/// A persistent session between connections.
+/// The part of a connection's state a persistent session keeps between
+/// connections.
 #[derive(Debug, Default)]
 struct Stored {
     next_id: u16,
+    /// Send order of the next publish, for resending in order.
     next_seq: u64,
     outgoing: HashMap<u16, Pending>,
+    /// QoS 2 messages received and delivered, awaiting PUBREL (4.3.3).
     incoming: HashSet<u16>,
 }
 
@@ -88,10 +91,7 @@ impl<H: MqttHandler> Protocol for MqttProtocol<H> {
         let mut st = State::new(opts);
         let persistent = st.opts.as_ref().filter(|o| !o.clean_session);
         if let Some(stored) = persistent.and_then(|o| self.sessions.remove(&o.client_id)) {
-            st.next_id = stored.next_id;
-            st.next_seq = stored.next_seq;
-            st.outgoing = stored.outgoing;
-            st.incoming = stored.incoming;
+            st.kept = stored;
         }
         Box::new(MqttRole::<H> {
             session: H::Session::default(),
@@ -129,11 +129,7 @@ pub struct State {
     opts: Option<MqttOptions>,
     dec: Decoder,
     connected: bool,
-    next_id: u16,
-    next_seq: u64,
-    outgoing: HashMap<u16, Pending>,
-    /// QoS 2 messages received and delivered, awaiting PUBREL (4.3.3).
-    incoming: HashSet<u16>,
+    kept: Stored,
     subs: HashSet<u16>,
     unsubs: HashSet<u16>,
     ping_outstanding: bool,
@@ -147,10 +143,7 @@ impl State {
             opts,
             dec: Decoder::new(max),
             connected: false,
-            next_id: 0,
-            next_seq: 0,
-            outgoing: HashMap::new(),
-            incoming: HashSet::new(),
+            kept: Stored::default(),
             subs: HashSet::new(),
             unsubs: HashSet::new(),
             ping_outstanding: false,
@@ -161,9 +154,9 @@ impl State {
     /// A packet identifier not in use by any exchange (2.3.1).
     fn alloc_id(&mut self) -> u16 {
         loop {
-            self.next_id = self.next_id.wrapping_add(1).max(1);
-            let id = self.next_id;
-            if !self.outgoing.contains_key(&id)
+            self.kept.next_id = self.kept.next_id.wrapping_add(1).max(1);
+            let id = self.kept.next_id;
+            if !self.kept.outgoing.contains_key(&id)
                 && !self.subs.contains(&id)
                 && !self.unsubs.contains(&id)
             {
@@ -221,7 +214,7 @@ impl<'a> MqttCx<'_, 'a> {
             .opts
             .as_ref()
             .map_or(usize::MAX, |o| o.max_in_flight);
-        if qos != QoS::AtMostOnce && self.st.outgoing.len() >= limit {
+        if qos != QoS::AtMostOnce && self.st.kept.outgoing.len() >= limit {
             return Err(MqttError::TooManyInFlight(limit));
         }
         let packet_id = (qos != QoS::AtMostOnce).then(|| self.st.alloc_id());
@@ -239,9 +232,9 @@ impl<'a> MqttCx<'_, 'a> {
                 QoS::AtLeastOnce => Outgoing::Puback,
                 _ => Outgoing::Pubrec,
             };
-            let seq = self.st.next_seq;
-            self.st.next_seq += 1;
-            self.st.outgoing.insert(
+            let seq = self.st.kept.next_seq;
+            self.st.kept.next_seq += 1;
+            self.st.kept.outgoing.insert(
                 id,
                 Pending {
                     awaiting,
@@ -289,7 +282,7 @@ impl<'a> MqttCx<'_, 'a> {
 
     /// QoS 1/2 publishes awaiting their acknowledgement.
     pub fn in_flight(&self) -> usize {
-        self.st.outgoing.len()
+        self.st.kept.outgoing.len()
     }
 }
 
@@ -310,18 +303,18 @@ impl<H: MqttHandler> MqttRole<H> {
     fn resume(&mut self, conn: &mut ConnCx<'_>, session_present: bool) -> Result<(), MqttError> {
         let persistent = self.st.opts.as_ref().is_some_and(|o| !o.clean_session);
         if !(persistent && session_present) {
-            if !self.st.outgoing.is_empty() || !self.st.incoming.is_empty() {
+            if !self.st.kept.outgoing.is_empty() || !self.st.kept.incoming.is_empty() {
                 log::info!(
                     "{:?}: broker has no session: {} unacknowledged publishes dropped",
                     conn.token(),
-                    self.st.outgoing.len()
+                    self.st.kept.outgoing.len()
                 );
             }
-            self.st.outgoing.clear();
-            self.st.incoming.clear();
+            self.st.kept.outgoing.clear();
+            self.st.kept.incoming.clear();
             return Ok(());
         }
-        let mut order: Vec<&Pending> = self.st.outgoing.values().collect();
+        let mut order: Vec<&Pending> = self.st.kept.outgoing.values().collect();
         order.sort_by_key(|p| p.seq);
         for p in order {
             let packet = match (p.awaiting, p.publish.packet_id) {
@@ -344,15 +337,8 @@ impl<H: MqttHandler> MqttRole<H> {
         let Some(p) = downcast_protocol::<MqttProtocol<H>>(proto) else {
             return;
         };
-        p.sessions.insert(
-            o.client_id.clone(),
-            Stored {
-                next_id: self.st.next_id,
-                next_seq: self.st.next_seq,
-                outgoing: std::mem::take(&mut self.st.outgoing),
-                incoming: std::mem::take(&mut self.st.incoming),
-            },
-        );
+        p.sessions
+            .insert(o.client_id.clone(), std::mem::take(&mut self.st.kept));
     }
 
     fn emit(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, ev: MqttEvent<'_>) {
@@ -419,7 +405,7 @@ impl<H: MqttHandler> MqttRole<H> {
                         }
                         // Method B (4.3.3): deliver once, drop repeats
                         // until PUBREL releases the identifier.
-                        if !self.st.incoming.insert(id) {
+                        if !self.st.kept.incoming.insert(id) {
                             return Disposition::Continue;
                         }
                     }
@@ -437,7 +423,7 @@ impl<H: MqttHandler> MqttRole<H> {
                 );
             }
             Packet::Pubrel(id) => {
-                self.st.incoming.remove(&id);
+                self.st.kept.incoming.remove(&id);
                 if let Err(e) = send(conn, &Packet::Pubcomp(id)) {
                     return violation(format!("PUBCOMP: {e}"));
                 }
@@ -445,7 +431,7 @@ impl<H: MqttHandler> MqttRole<H> {
             Packet::Puback(id) => self.complete(conn, proto, id, Outgoing::Puback),
             Packet::Pubcomp(id) => self.complete(conn, proto, id, Outgoing::Pubcomp),
             Packet::Pubrec(id) => {
-                if let Some(p) = self.st.outgoing.get_mut(&id)
+                if let Some(p) = self.st.kept.outgoing.get_mut(&id)
                     && p.awaiting == Outgoing::Pubrec
                 {
                     p.awaiting = Outgoing::Pubcomp;
@@ -491,8 +477,8 @@ impl<H: MqttHandler> MqttRole<H> {
         id: u16,
         want: Outgoing,
     ) {
-        if self.st.outgoing.get(&id).map(|p| p.awaiting) == Some(want) {
-            self.st.outgoing.remove(&id);
+        if self.st.kept.outgoing.get(&id).map(|p| p.awaiting) == Some(want) {
+            self.st.kept.outgoing.remove(&id);
             self.emit(conn, proto, MqttEvent::Published { packet_id: id });
         } else {
             log::debug!("{:?}: acknowledgement for unknown id {id}", conn.token());
