@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 
-use lws::http1::client::{
+use lws::http::client::{
     self, ClientCx, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
 };
 use lws::{Context, VhostBuilder};

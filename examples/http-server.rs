@@ -9,7 +9,7 @@
 
 mod common;
 
-use lws::http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount};
+use lws::http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount};
 use lws::{Context, VhostBuilder};
 
 /// Handles what the file mount does not: uploads, and 404 for the rest.

@@ -7,7 +7,7 @@
 
 mod common;
 
-use lws::http1::HttpProtocol;
+use lws::http::HttpProtocol;
 use lws::{Context, VhostBuilder};
 
 fn main() {

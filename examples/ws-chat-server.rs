@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::VecDeque;
 
-use lws::http1::{HttpProtocol, Mount, NotFound};
+use lws::http::{HttpProtocol, Mount, NotFound};
 use lws::ws::{Message, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws::{Context, VhostBuilder};
 

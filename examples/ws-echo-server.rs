@@ -7,7 +7,7 @@
 
 mod common;
 
-use lws::http1::{HttpProtocol, Mount, NotFound};
+use lws::http::{HttpProtocol, Mount, NotFound};
 use lws::ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws::{Context, VhostBuilder};
 

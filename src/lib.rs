@@ -54,7 +54,7 @@ pub use lws_core::{
 pub use lws_role_raw as raw;
 
 #[cfg(feature = "role-http1")]
-pub use lws_role_http1 as http1;
+pub use lws_role_http as http;
 
 #[cfg(feature = "tls-rustls")]
 pub use lws_tls_rustls as rustls;

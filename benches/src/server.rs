@@ -45,7 +45,7 @@ pub fn start(loop_name: &str, idle_timeout: Option<std::time::Duration>) -> Runn
 /// connections are kept for `keep`.
 pub fn start_http(loop_name: &str, keep: std::time::Duration) -> Running {
     start_with(loop_name, Some(keep), move || {
-        lws::http1::HttpProtocol::new(lws::http1::NotFound).config(lws::http1::ServerConfig {
+        lws::http::HttpProtocol::new(lws::http::NotFound).config(lws::http::ServerConfig {
             keepalive_timeout: keep,
             ..Default::default()
         })

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use lws::http1::{HttpProtocol, NotFound};
+use lws::http::{HttpProtocol, NotFound};
 use lws::ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws::{Context, Endpoint, VhostBuilder};
 

@@ -6,10 +6,10 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use lws::http1::client::{
+use lws::http::client::{
     self, ClientCx, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
 };
-use lws::http1::{HttpProtocol, Mount, NotFound};
+use lws::http::{HttpProtocol, Mount, NotFound};
 use lws::ws::client::{self as ws_client, ClientOptions};
 use lws::ws::{Message, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws::{Context, Endpoint, VhostBuilder};

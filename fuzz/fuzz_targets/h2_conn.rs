@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lws_role_http1::h2::frame::PREFACE;
-use lws_role_http1::h2::{H2Config, H2Conn, H2Event};
+use lws_role_http::h2::frame::PREFACE;
+use lws_role_http::h2::{H2Config, H2Conn, H2Event};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, frames)) = data.split_first() else {

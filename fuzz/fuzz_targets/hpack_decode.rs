@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lws_role_http1::h2::hpack::HpackDecoder;
+use lws_role_http::h2::hpack::HpackDecoder;
 
 fuzz_target!(|data: &[u8]| {
     let mut d = HpackDecoder::new(256);

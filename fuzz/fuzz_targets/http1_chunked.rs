@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lws_role_http1::parse::chunked::{Chunk, ChunkedDecoder};
-use lws_role_http1::parse::encode_chunk_header;
+use lws_role_http::parse::chunked::{Chunk, ChunkedDecoder};
+use lws_role_http::parse::encode_chunk_header;
 
 fn decode(input: &[u8], step: usize) -> Option<Vec<u8>> {
     let mut dec = ChunkedDecoder::new(1 << 20);

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lws_role_http1::parse::{BodyFraming, Limits, parse_request};
+use lws_role_http::parse::{BodyFraming, Limits, parse_request};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits { max_head: 2048, max_uri: 512, max_headers: 16 };

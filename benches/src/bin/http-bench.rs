@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use lws::http1::{HttpProtocol, Mount, NotFound};
+use lws::http::{HttpProtocol, Mount, NotFound};
 use lws_benches::{arg, server};
 
 const C_LWS: &str = "libwebsockets-test-server";

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 
-use lws_role_http1::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
+use lws_role_http::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
 
 use crate::Runner;
 use crate::peer;

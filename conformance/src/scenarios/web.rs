@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 
 use lws_core::{Context, Endpoint, VhostBuilder};
-use lws_role_http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
+use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
 use lws_role_ws::{Message, WsCx, WsEvent, WsHandler, WsProtocol};
 
 use crate::Runner;

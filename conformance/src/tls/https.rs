@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::peer::Watchdog;
 use lws_core::{Context, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec, VhostBuilder};
 use lws_loop_poll::PollLoop;
-use lws_role_http1::HttpProtocol;
-use lws_role_http1::client::{
+use lws_role_http::HttpProtocol;
+use lws_role_http::client::{
     self, ClientCx, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
 };
 use lws_tls_rustls::testcert::TestCa;

@@ -5,7 +5,7 @@
 use std::net::ToSocketAddrs;
 
 use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, Endpoint, Token};
-use lws_role_http1::parse::response::parse_response;
+use lws_role_http::parse::response::parse_response;
 
 use crate::event::{WsHandler, WsProtocol};
 use crate::proto::deflate::{self, Deflater, Inflater};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lws_core::{ContextEvent, Cx, Origin, Protocol, Role};
-use lws_role_http1::Request;
+use lws_role_http::Request;
 
 use crate::cx::WsCx;
 use crate::role::WsRole;

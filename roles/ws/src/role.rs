@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use lws_core::{CloseReason, ConnCx, Disposition, Origin, Protocol, Role, downcast_protocol};
-use lws_role_http1::UpgradeRequest;
+use lws_role_http::UpgradeRequest;
 
 use crate::client::{self, ClientSetup};
 use crate::cx::WsCx;

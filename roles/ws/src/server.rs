@@ -3,8 +3,8 @@
 //! and permessage-deflate parameters, answer 101.
 
 use lws_core::{CloseReason, ConnCx, Disposition};
-use lws_role_http1::UpgradeRequest;
-use lws_role_http1::parse::response::{ResponseFraming, write_head};
+use lws_role_http::UpgradeRequest;
+use lws_role_http::parse::response::{ResponseFraming, write_head};
 
 use crate::event::{WsHandler, WsProtocol};
 use crate::proto::deflate::{self, Deflater, Inflater};
@@ -18,7 +18,7 @@ use crate::tx::Sender;
 fn refuse(cx: &mut ConnCx<'_>, status: u16, extra: &[(&str, &str)]) -> Disposition {
     let body = format!(
         "{status} {}\n",
-        lws_role_http1::parse::response::reason(status)
+        lws_role_http::parse::response::reason(status)
     );
     let mut out = Vec::new();
     let mut headers = vec![("Content-Type", "text/plain")];

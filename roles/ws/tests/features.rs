@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{handler, run_client, serve};
-use lws_role_http1::Request;
+use lws_role_http::Request;
 use lws_role_ws::client::{self, ClientOptions};
 use lws_role_ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 

@@ -11,7 +11,7 @@ use lws_core::{
     Context, ContextBuilder, Endpoint, Remote, RunLoop, TlsClientSpec, TlsServerSpec, VhostBuilder,
 };
 use lws_loop_poll::PollLoop;
-use lws_role_http1::{HttpProtocol, NotFound};
+use lws_role_http::{HttpProtocol, NotFound};
 use lws_role_ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws_tls_rustls::RustlsBackend;
 use lws_tls_rustls::testcert::TestCa;

@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::start;
-use lws_role_http1::ServerConfig;
+use lws_role_http::ServerConfig;
 
 fn curl(args: &[&str]) -> (String, String) {
     let out = Command::new("curl")

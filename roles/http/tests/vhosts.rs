@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use lws_core::{Context, Endpoint, RunLoop, VhostBuilder};
 use lws_loop_poll::PollLoop;
-use lws_role_http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
+use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
 
 struct Named(&'static str);
 

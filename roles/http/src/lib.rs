@@ -1,4 +1,4 @@
-//! # lws-role-http1: HTTP/1.1 and HTTP/2 for lws
+//! # lws-role-http: HTTP/1.1 and HTTP/2 for lws
 //!
 //! A sans-IO HTTP/1.1 server role: strict request parsing (RFC 9112, as
 //! strict as nginx about framing), keep-alive and pipelining, chunked
@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use lws_core::{Context, VhostBuilder};
-//! use lws_role_http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
+//! use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
 //!
 //! struct Hello;
 //! impl HttpHandler for Hello {

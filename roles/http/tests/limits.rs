@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{good_client_served, start, status};
-use lws_role_http1::ServerConfig;
+use lws_role_http::ServerConfig;
 
 fn config() -> ServerConfig {
     ServerConfig {

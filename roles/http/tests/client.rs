@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use lws_core::{Context, RunLoop, Token, VhostBuilder};
 use lws_loop_poll::PollLoop;
-use lws_role_http1::client::{
+use lws_role_http::client::{
     self, ClientCx, ClientError, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
 };
-use lws_role_http1::{RequestBody, ServerConfig};
+use lws_role_http::{RequestBody, ServerConfig};
 
 /// Records everything; runs a script of follow-up requests on `Done`.
 #[derive(Default)]

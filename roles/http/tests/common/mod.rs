@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use lws_core::{Context, Endpoint, Remote, RunLoop, VhostBuilder};
 use lws_loop_poll::PollLoop;
-use lws_role_http1::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount, ServerConfig};
+use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount, ServerConfig};
 
 #[derive(Default)]
 pub struct Session {

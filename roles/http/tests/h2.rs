@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use common::{good_client_served, start};
 use lws_conformance::peer::installed;
-use lws_role_http1::ServerConfig;
-use lws_role_http1::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
+use lws_role_http::ServerConfig;
+use lws_role_http::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
 
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")
