@@ -41,7 +41,7 @@ pub use client::{
     ClientCx, ClientError, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
     RequestBody,
 };
-pub use server::config::{Mount, ServerConfig};
+pub use server::config::{Beneath, Mount, ServerConfig};
 pub use server::exchange::{HttpCx, HttpError};
 pub use server::protocol::{HttpEvent, HttpHandler, HttpProtocol, NotFound};
 pub use server::request::Request;

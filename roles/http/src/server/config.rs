@@ -13,6 +13,23 @@ pub struct Mount {
     pub dir: PathBuf,
     /// File served for a directory (default `index.html`).
     pub index: String,
+    /// How paths are kept inside `dir` (see [`Beneath`]).
+    pub beneath: Beneath,
+}
+
+/// How a mount keeps lookups inside its directory. Both ways follow
+/// symlinks that stay inside it and refuse the others (absolute, or
+/// climbing above it with `..`), and refuse `..` escapes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Beneath {
+    /// `openat2(RESOLVE_BENEATH)` if the kernel allows it (probed once
+    /// when the mount opens), else [`Beneath::Walk`].
+    #[default]
+    Auto,
+    /// Always a component-by-component `openat(O_NOFOLLOW)` walk, the
+    /// fallback for kernels or seccomp profiles without `openat2`.
+    Walk,
 }
 
 impl Mount {
@@ -28,6 +45,7 @@ impl Mount {
             prefix,
             dir: dir.into(),
             index: "index.html".into(),
+            beneath: Beneath::Auto,
         }
     }
 }

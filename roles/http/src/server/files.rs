@@ -1,21 +1,19 @@
 //! Static files served by mounts: URL prefix -> directory.
 //!
 //! Paths are percent-decoded and their dot segments resolved, and files are
-//! opened with `openat2(RESOLVE_BENEATH)` relative to the mount's directory,
-//! so neither `..` nor a symlink can reach outside it (the kernel enforces
-//! it). Supports `index.html`, `ETag`/`Last-Modified` with 304, single byte
+//! opened relative to the mount's directory by [`crate::server::beneath`],
+//! so neither `..` nor a symlink can reach outside it. Supports `index.html`, `ETag`/`Last-Modified` with 304, single byte
 //! ranges (206/416), HEAD, and MIME types by extension. Small files go out
 //! with their head in one write; larger ones stream one chunk per writable.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::fd::OwnedFd;
 use std::time::SystemTime;
 
 use lws_core::ConnCx;
-use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use crate::parse::range::{self, RangeOutcome};
+use crate::server::beneath::MountDir;
 use crate::server::config::Mount;
 use crate::server::exchange::{ExState, HttpError, RespState};
 use crate::server::request::Request;
@@ -59,18 +57,6 @@ pub(crate) fn relative_path(mount: &Mount, path: &str) -> Option<String> {
         }
     }
     Some(segs.join("/"))
-}
-
-fn open_beneath(dir: &OwnedFd, rel: &str) -> std::io::Result<File> {
-    let rel = if rel.is_empty() { "." } else { rel };
-    let fd = rustix::fs::openat2(
-        dir,
-        rel,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::empty(),
-        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-    )?;
-    Ok(File::from(fd))
 }
 
 /// A file response, decided before any byte is written, so both the
@@ -140,7 +126,7 @@ impl FileSend {
 }
 
 /// Decide the response to `req` from `mount`. Always produces one.
-pub(crate) fn resolve(mount: &Mount, dir: &OwnedFd, req: &Request) -> FileReply {
+pub(crate) fn resolve(mount: &Mount, dir: &MountDir, req: &Request) -> FileReply {
     let path = req.path().to_owned();
     if path == mount.prefix.trim_end_matches('/') && !path.is_empty() {
         return redirect(&mount.prefix);
@@ -148,7 +134,7 @@ pub(crate) fn resolve(mount: &Mount, dir: &OwnedFd, req: &Request) -> FileReply 
     let Some(rel) = relative_path(mount, &path) else {
         return error(403, Vec::new());
     };
-    let Ok(mut file) = open_beneath(dir, &rel) else {
+    let Ok(mut file) = dir.open_file(&rel) else {
         return error(404, Vec::new());
     };
     let Ok(mut meta) = file.metadata() else {
@@ -164,7 +150,7 @@ pub(crate) fn resolve(mount: &Mount, dir: &OwnedFd, req: &Request) -> FileReply 
         } else {
             format!("{rel}/{}", mount.index)
         };
-        match open_beneath(dir, &served_rel).and_then(|f| Ok((f.metadata()?, f))) {
+        match dir.open_file(&served_rel).and_then(|f| Ok((f.metadata()?, f))) {
             Ok((m, f)) if m.is_file() => (meta, file) = (m, f),
             _ => return error(404, Vec::new()),
         }

@@ -2,6 +2,7 @@
 //! exchange and response API (`exchange`), static files (`files`), the user
 //! API (`protocol`, `request`) and configuration (`config`).
 
+pub(crate) mod beneath;
 pub mod config;
 pub mod exchange;
 pub mod files;

@@ -2,10 +2,9 @@
 //! trait, and the protocol object registered on a vhost (handler, config,
 //! opened mounts).
 
-use std::os::fd::OwnedFd;
-
 use lws_core::{CloseReason, ContextEvent, Cx, Origin, Protocol, Role};
 
+use crate::server::beneath::MountDir;
 use crate::server::config::{Mount, ServerConfig};
 use crate::server::exchange::HttpCx;
 use crate::server::request::Request;
@@ -94,7 +93,7 @@ impl HttpHandler for NotFound {
 pub struct HttpProtocol<H> {
     pub(crate) handler: H,
     pub(crate) config: ServerConfig,
-    pub(crate) mounts: Vec<(Mount, OwnedFd)>,
+    pub(crate) mounts: Vec<(Mount, MountDir)>,
 }
 
 impl<H> std::fmt::Debug for HttpProtocol<H> {
@@ -133,19 +132,13 @@ impl<H: HttpHandler> HttpProtocol<H> {
 
     /// Serve a directory under a URL prefix (the role answers those
     /// requests itself; the handler sees only the others). Fails if the
-    /// directory cannot be opened.
+    /// directory cannot be opened. Whether the kernel confines lookups
+    /// (`openat2`) or the portable walk does is decided here, once (see
+    /// [`crate::server::config::Beneath`]).
     pub fn mount(mut self, mount: Mount) -> std::io::Result<Self> {
-        use rustix::fs::{Mode, OFlags};
-        let fd = rustix::fs::open(
-            &mount.dir,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| {
-            std::io::Error::new(e.kind(), format!("mount {}: {e}", mount.dir.display()))
-        })?;
+        let dir = MountDir::open(&mount)?;
         self.config.mounts.push(mount.clone());
-        self.mounts.push((mount, fd));
+        self.mounts.push((mount, dir));
         Ok(self)
     }
 
