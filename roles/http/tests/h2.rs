@@ -7,15 +7,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
+use common::h2raw::{Raw, goaway, hello, raw_frame, request_block};
 use common::{good_client_served, start};
 use lws_conformance::peer::installed;
 use lws_role_http::ServerConfig;
-use lws_role_http::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
+use lws_role_http::h2::frame::{flag, kind};
 
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")
@@ -149,84 +148,6 @@ fn h2load_completes_every_request() {
         "{text}"
     );
     assert!(good_client_served(srv.addr));
-}
-
-/// A raw HTTP/2 client: writes frames, reads the server's frames until
-/// it closes or a `want`ed frame arrives.
-struct Raw {
-    s: TcpStream,
-    /// Bytes read past the last frame returned.
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    fn connect(addr: SocketAddr) -> Raw {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Raw { s, buf: Vec::new() }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        let _ = self.s.write_all(bytes);
-    }
-
-    /// Frames received until `stop` matches one, or the server closes.
-    fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut frames = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            while let Some(h) = buf.first_chunk::<HEAD_LEN>().map(FrameHead::parse) {
-                let end = HEAD_LEN + h.len as usize;
-                if buf.len() < end {
-                    break;
-                }
-                let payload = buf[HEAD_LEN..end].to_vec();
-                buf.drain(..end);
-                let done = stop(&h);
-                frames.push((h, payload));
-                if done {
-                    self.buf = buf;
-                    return frames;
-                }
-            }
-            match self.s.read(&mut chunk) {
-                Ok(0) | Err(_) => return frames,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-}
-
-fn raw_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    frame::write_head(&mut out, payload.len(), kind, flags, stream);
-    out.extend_from_slice(payload);
-    out
-}
-
-fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
-    frames
-        .iter()
-        .find(|(h, _)| h.kind == kind::GOAWAY)
-        .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
-}
-
-/// An HPACK header block for `method path`.
-fn request_block(method: &str, path: &str) -> Vec<u8> {
-    loona_hpack::Encoder::new().encode([
-        (&b":method"[..], method.as_bytes()),
-        (b":scheme", b"http"),
-        (b":path", path.as_bytes()),
-        (b":authority", b"t"),
-    ])
-}
-
-fn hello() -> Vec<u8> {
-    let mut v = PREFACE.to_vec();
-    v.extend(raw_frame(kind::SETTINGS, 0, 0, &[]));
-    v
 }
 
 #[test]

@@ -99,22 +99,29 @@ pub fn request_head(
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Malformed::Rule("invalid :method"));
     }
-    if method == "CONNECT" {
-        // Extended CONNECT is not offered; plain CONNECT is not a
-        // request this server can serve.
-        return Err(Malformed::Status(501));
-    }
-    let scheme = scheme.ok_or(Malformed::Rule(":scheme missing"))?;
-    let path = path.ok_or(Malformed::Rule(":path missing"))?;
-    if path.is_empty() {
-        return Err(Malformed::Rule("empty :path"));
-    }
-    if (scheme == "http" || scheme == "https")
-        && !path.starts_with('/')
-        && !(path == "*" && method == "OPTIONS")
-    {
-        return Err(Malformed::Rule(":path is not origin-form"));
-    }
+    let target = match (method.as_str(), scheme, path) {
+        // RFC 9113 §8.5: CONNECT names only the authority to tunnel to.
+        // Whether it is served is the server's call (501 by default).
+        ("CONNECT", None, None) => authority
+            .clone()
+            .ok_or(Malformed::Rule("CONNECT without :authority"))?,
+        ("CONNECT", _, _) => return Err(Malformed::Rule("CONNECT with :scheme or :path")),
+        (_, None, _) => return Err(Malformed::Rule(":scheme missing")),
+        (_, _, None) => return Err(Malformed::Rule(":path missing")),
+        (_, Some(scheme), Some(path)) => {
+            if path.is_empty() {
+                return Err(Malformed::Rule("empty :path"));
+            }
+            if (scheme == "http" || scheme == "https")
+                && !path.starts_with('/')
+                && !(path == "*" && method == "OPTIONS")
+            {
+                return Err(Malformed::Rule(":path is not origin-form"));
+            }
+            path
+        }
+    };
+    let path = target;
     if path.len() > limits.max_uri {
         return Err(Malformed::Status(414));
     }
@@ -320,9 +327,26 @@ mod tests {
         assert_eq!(check(&long, true).err(), Some(Malformed::Status(414)));
         let many = with(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "5")]);
         assert_eq!(check(&many, true).err(), Some(Malformed::Status(431)));
-        let mut connect = get();
-        connect[0] = (":method", "CONNECT");
-        assert_eq!(check(&connect, true).err(), Some(Malformed::Status(501)));
+    }
+
+    /// RFC 9113 §8.5: CONNECT carries `:authority` only; the head parses
+    /// (the server decides whether CONNECT is served), other shapes are
+    /// malformed.
+    #[test]
+    fn connect_carries_only_an_authority() {
+        let connect = [(":method", "CONNECT"), (":authority", "example.test:443")];
+        let h = check(&connect, false).expect("valid CONNECT");
+        assert_eq!(
+            (h.method.as_str(), h.target.as_str()),
+            ("CONNECT", "example.test:443")
+        );
+        assert!(check(&connect[..1], false).is_err(), "no :authority");
+        let mut with_path = connect.to_vec();
+        with_path.push((":path", "/"));
+        assert!(check(&with_path, false).is_err(), ":path");
+        let mut with_scheme = connect.to_vec();
+        with_scheme.push((":scheme", "https"));
+        assert!(check(&with_scheme, false).is_err(), ":scheme");
     }
 
     #[test]

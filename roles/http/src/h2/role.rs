@@ -23,6 +23,7 @@ use crate::h2::frame::ErrorCode;
 use crate::parse::{BodyFraming, RequestHead};
 use crate::server::exchange::{HttpCx, HttpError};
 use crate::server::files::{self, FileBody, FileReply, FileSend};
+use crate::server::method;
 use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
 
@@ -294,11 +295,11 @@ impl<H: HttpHandler> H2Role<H> {
                 return self.error_reply(id, status);
             }
         };
-        let mount = matches!(request.method(), "GET" | "HEAD")
-            .then(|| files::find_mount(&proto.mounts, request.path()))
-            .flatten();
-        if let Some((mount, dir)) = mount {
-            let reply = files::resolve(mount, dir, &request);
+        if let Some(status) = method::refusal(request.method(), &proto.config) {
+            self.streams.insert(id, entry);
+            return self.error_reply(id, status);
+        }
+        if let Some(reply) = files::mount_reply(&proto.mounts, &request) {
             entry.request = Some(request);
             self.streams.insert(id, entry);
             return self.file_reply(id, reply);

@@ -151,8 +151,8 @@ fn walk_open(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Errno> {
             Ok(fd) => dirs.push(fd),
             Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
                 // A symlink (or a non-directory in the middle).
-                let target = rustix::fs::readlinkat(cur, comp.as_slice(), Vec::new())
-                    .map_err(|_| e)?;
+                let target =
+                    rustix::fs::readlinkat(cur, comp.as_slice(), Vec::new()).map_err(|_| e)?;
                 links += 1;
                 if links > MAX_LINKS {
                     return Err(Errno::LOOP);

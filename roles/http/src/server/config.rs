@@ -74,6 +74,13 @@ pub struct ServerConfig {
     pub http2: bool,
     /// HTTP/2 windows and limits (its header limits follow `limits`).
     pub h2: crate::h2::H2Config,
+    /// Methods the handler implements beyond the standard ones
+    /// ([`crate::server::method::STANDARD`]), e.g. `PROPFIND`; any other
+    /// is answered 501 by the library. Case-sensitive, like methods.
+    pub methods: Vec<String>,
+    /// Hand `CONNECT` requests to the handler (a proxy); otherwise they
+    /// are answered 501.
+    pub connect: bool,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +96,8 @@ impl Default for ServerConfig {
             websocket: None,
             http2: true,
             h2: crate::h2::H2Config::default(),
+            methods: Vec::new(),
+            connect: false,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::parse::range::{self, RangeOutcome};
 use crate::server::beneath::MountDir;
 use crate::server::config::Mount;
 use crate::server::exchange::{ExState, HttpError, RespState};
+use crate::server::method::MOUNT_ALLOW;
 use crate::server::request::Request;
 
 /// Files up to this size are read whole and sent with their head.
@@ -36,6 +37,25 @@ pub(crate) fn find_mount<'m, T>(mounts: &'m [(Mount, T)], path: &str) -> Option<
         .iter()
         .filter(|(m, _)| path.starts_with(&m.prefix) || path == m.prefix.trim_end_matches('/'))
         .max_by_key(|(m, _)| m.prefix.len())
+}
+
+/// The reply of the mount serving `req`'s path, if any: GET and HEAD are
+/// served; to another method the mount answers only where it holds the
+/// resource: 204 with `Allow` to OPTIONS, 405 with `Allow` to the rest
+/// (RFC 9110 §9.3.7, §15.5.6). Elsewhere under the mount the request is
+/// the handler's (e.g. `POST /upload` beside a mount at `/`).
+pub(crate) fn mount_reply(mounts: &[(Mount, MountDir)], req: &Request) -> Option<FileReply> {
+    let (mount, dir) = find_mount(mounts, req.path())?;
+    if matches!(req.method(), "GET" | "HEAD") {
+        return Some(resolve(mount, dir, req));
+    }
+    let rel = relative_path(mount, req.path())?;
+    dir.open_file(&rel).ok()?;
+    let allow = vec![("Allow", MOUNT_ALLOW.to_owned())];
+    Some(match req.method() {
+        "OPTIONS" => FileReply::new(204, allow),
+        _ => error(405, allow),
+    })
 }
 
 /// Decode and normalise the part of `path` below the mount; `None` if it
@@ -150,7 +170,10 @@ pub(crate) fn resolve(mount: &Mount, dir: &MountDir, req: &Request) -> FileReply
         } else {
             format!("{rel}/{}", mount.index)
         };
-        match dir.open_file(&served_rel).and_then(|f| Ok((f.metadata()?, f))) {
+        match dir
+            .open_file(&served_rel)
+            .and_then(|f| Ok((f.metadata()?, f)))
+        {
             Ok((m, f)) if m.is_file() => (meta, file) = (m, f),
             _ => return error(404, Vec::new()),
         }

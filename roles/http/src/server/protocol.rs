@@ -149,6 +149,20 @@ impl<H: HttpHandler> HttpProtocol<H> {
         self
     }
 
+    /// Hand `CONNECT` requests to the handler (for a proxy). Without
+    /// this the library answers them 501, as an origin server should.
+    pub fn allow_connect(mut self) -> Self {
+        self.config.connect = true;
+        self
+    }
+
+    /// Let requests with the non-standard method `name` (case-sensitive,
+    /// e.g. `PROPFIND`) reach the handler instead of a 501.
+    pub fn method(mut self, name: impl Into<String>) -> Self {
+        self.config.methods.push(name.into());
+        self
+    }
+
     pub fn handler(&self) -> &H {
         &self.handler
     }

@@ -17,9 +17,9 @@ use crate::parse::chunked::Chunk;
 use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{BodyFraming, ChunkedDecoder, RequestHead, parse_request};
 use crate::server::exchange::{BodyState, ExState, Exchange, HttpCx, RespState};
-use crate::server::files;
 use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
+use crate::server::{files, method};
 
 /// Handed to the protocol a request upgrades to (see `HttpCx::upgrade`).
 #[derive(Debug)]
@@ -183,6 +183,9 @@ impl<H: HttpHandler> ServerRole<H> {
     /// A request head arrived: set up the exchange, serve or hand it over.
     fn begin(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>, head: RequestHead) {
         self.head_started = false;
+        if let Some(status) = method::refusal(&head.method, &proto.config) {
+            return reject(cx, status, "method not served");
+        }
         let body = match head.framing {
             BodyFraming::None => BodyState::Done,
             BodyFraming::Length(n) if n > proto.config.max_body => {
@@ -256,19 +259,11 @@ impl<H: HttpHandler> ServerRole<H> {
     /// Serve the request from a mount, if one matches.
     fn serve_mount(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) -> bool {
         let Some(ex) = &mut self.ex else { return false };
-        if !matches!(ex.request.method(), "GET" | "HEAD") {
-            return false; // other methods go to the handler
-        }
-        let path = ex.request.path();
-        let Some((mount, dir)) = files::find_mount(&proto.mounts, path) else {
+        let Some(reply) = files::mount_reply(&proto.mounts, &ex.request) else {
             return false;
         };
-        if let Err(e) = files::send_h1(
-            files::resolve(mount, dir, &ex.request),
-            &ex.request,
-            &mut ex.st,
-            cx,
-        ) {
+        let path = ex.request.path();
+        if let Err(e) = files::send_h1(reply, &ex.request, &mut ex.st, cx) {
             log::debug!("{:?}: serving {path}: {e}", cx.token());
             cx.close(CloseReason::Normal);
         }

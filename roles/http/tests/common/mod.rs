@@ -8,6 +8,8 @@
 //! - anything else: 404
 #![allow(dead_code)]
 
+pub mod h2raw;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
