@@ -1,5 +1,7 @@
-//! HTTP/1.1 server: serves a directory (the main demo) and answers
-//! `POST /upload` with the size of the body it streamed in.
+//! HTTP/1.1 (and HTTP/2) server: serves a directory (the main demo) and
+//! answers `POST /upload` with the size of the body it streamed in. The
+//! library answers the rest: 405 to other methods on the served files,
+//! 501 to unknown methods.
 //!
 //!     cargo run --example http-server -- --port 7681 --dir examples/www
 //!     curl http://127.0.0.1:7681/
@@ -16,12 +18,11 @@ use lws::{Context, VhostBuilder};
 struct Upload;
 
 impl HttpHandler for Upload {
-    /// Bytes of the current request body.
-    type Session = u64;
+    /// Bytes of this request's body (state is per request).
+    type Exchange = u64;
 
     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, received: &mut u64, ev: HttpEvent<'_>) {
         match ev {
-            HttpEvent::Request(_) => *received = 0,
             HttpEvent::Body(data) => *received += data.len() as u64,
             HttpEvent::BodyEnd => {
                 let is_upload = cx

@@ -21,7 +21,7 @@ const PER_CONN: usize = 20;
 struct App;
 
 impl HttpHandler for App {
-    type Session = ();
+    type Exchange = ();
     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
         if let HttpEvent::BodyEnd = ev {
             let body = cx

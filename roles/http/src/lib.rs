@@ -6,8 +6,13 @@
 //! handler, static files from mounts (ranges, validators, index files), and
 //! a response API that always frames correctly. The same handlers and
 //! mounts also serve HTTP/2 ([`h2`]): connections that negotiate ALPN `h2`
-//! or open with the HTTP/2 preface switch to the HTTP/2 role, where each
-//! stream is one exchange. The HTTP/1.1 client is in [`client`].
+//! or open with the HTTP/2 preface switch to the HTTP/2 role. Handlers see
+//! the same thing on both versions: exchanges (one request, one response;
+//! an HTTP/2 stream or an HTTP/1 request), each with its own state, and a
+//! handle ([`HttpCx`]) whose every method acts on that exchange. Unknown
+//! methods (501), `CONNECT` (501 unless opted in) and other methods on
+//! static files (405 with `Allow`) are answered by the library. The
+//! HTTP/1.1 client is in [`client`].
 //!
 //! ```no_run
 //! use lws_core::{Context, VhostBuilder};
@@ -15,7 +20,7 @@
 //!
 //! struct Hello;
 //! impl HttpHandler for Hello {
-//!     type Session = ();
+//!     type Exchange = ();
 //!     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
 //!         if let HttpEvent::BodyEnd = ev {
 //!             let _ = cx.respond(200, &[("Content-Type", "text/plain")], b"hello\n");

@@ -14,7 +14,7 @@ use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol};
 struct Named(&'static str);
 
 impl HttpHandler for Named {
-    type Session = ();
+    type Exchange = ();
     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
         if let HttpEvent::BodyEnd = ev {
             let _ = cx.respond(200, &[("Content-Type", "text/plain")], self.0.as_bytes());

@@ -2,7 +2,7 @@
 //! mounts as HTTP/1.1: a connection negotiated by ALPN `h2` on TLS, or a
 //! cleartext one opening with the HTTP/2 preface (prior knowledge), runs
 //! the [`role`] instead of the HTTP/1 one; each stream is one exchange
-//! for the handler, with its own session.
+//! for the handler, with its own exchange state.
 //!
 //! `frame` and `request` are pure, `conn` is the sans-IO connection state
 //! machine (fuzzed), `role` binds it to lws connections and handlers.

@@ -1,6 +1,6 @@
 //! The HTTP/2 server role: binds an [`H2Conn`] to an lws connection and
 //! runs each stream as one exchange of the vhost's [`HttpHandler`], with
-//! its own session, exactly as an HTTP/1 request (events `Request`,
+//! its own exchange state, exactly as an HTTP/1 request (events `Request`,
 //! `Body`, `BodyEnd`, `Writable`, `Closed`), and serves mounts itself.
 //!
 //! Output pacing: response DATA waits inside the connection for the
@@ -191,7 +191,7 @@ pub(crate) struct H2Role<H: HttpHandler> {
     conn: Option<H2Conn>,
     /// Bytes the HTTP/1 role read before handing over (the preface).
     initial: Vec<u8>,
-    streams: BTreeMap<u32, Entry<H::Session>>,
+    streams: BTreeMap<u32, Entry<H::Exchange>>,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -272,7 +272,7 @@ impl<H: HttpHandler> H2Role<H> {
         head: Result<RequestHead, u16>,
     ) {
         let mut entry = Entry {
-            session: H::Session::default(),
+            session: H::Exchange::default(),
             request: None,
             st: StreamState {
                 resp: H2Resp::NotStarted,

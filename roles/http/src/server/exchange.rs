@@ -5,7 +5,9 @@
 //! connection cannot be reused (client asked, HTTP/1.0 without keep-alive,
 //! request body not fully read, or a close-delimited body).
 
-use lws_core::{CloseReason, ConnCx};
+use std::net::SocketAddr;
+
+use lws_core::{CloseReason, ConnCx, Cx};
 
 use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{ChunkedDecoder, Version, encode_chunk_header};
@@ -151,7 +153,21 @@ pub enum HttpError {
     NoUpgradeOnHttp2,
 }
 
-/// The handle a handler acts through for one HTTP connection.
+/// The handle a handler acts through for one exchange (an HTTP/1 request
+/// or an HTTP/2 stream). Every method acts on that exchange, the right
+/// way for its version (e.g. [`HttpCx::close`] closes an HTTP/1
+/// connection but resets only the stream on HTTP/2).
+///
+/// The connection itself is not handed out: on HTTP/2 it carries every
+/// stream, so writing to it, pausing it, setting its timeout or closing
+/// it would corrupt the framing or hit every exchange, and on HTTP/1 a
+/// raw write would break the response framing too.
+///
+/// ```compile_fail
+/// fn f(cx: &mut lws_role_http::HttpCx<'_, '_>) {
+///     let _ = cx.conn().write(b"raw bytes");
+/// }
+/// ```
 pub struct HttpCx<'c, 'a> {
     pub(crate) conn: &'c mut ConnCx<'a>,
     pub(crate) req: Option<&'c Request>,
@@ -169,13 +185,26 @@ impl std::fmt::Debug for HttpCx<'_, '_> {
 }
 
 impl<'a> HttpCx<'_, 'a> {
-    /// The underlying connection (token, timers, context operations).
-    pub fn conn(&mut self) -> &mut ConnCx<'a> {
-        self.conn
+    /// Context-wide operations: stop the context, open client
+    /// connections, schedule callbacks, wake other connections.
+    pub fn context(&mut self) -> &mut Cx<'a> {
+        self.conn.cx()
     }
 
+    /// The connection carrying this exchange (shared by the streams of
+    /// an HTTP/2 connection).
     pub fn token(&self) -> lws_core::Token {
         self.conn.token()
+    }
+
+    /// The client's address (`None` for a Unix socket peer).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.conn.peer_addr()
+    }
+
+    /// Whether the exchange arrived over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.conn.is_tls()
     }
 
     /// The request being answered, if any.
@@ -355,9 +384,10 @@ impl<'a> HttpCx<'_, 'a> {
         Ok(())
     }
 
-    /// Close the connection after this callback (on HTTP/2: reset this
-    /// stream, unless its response is complete; the connection and its
-    /// other streams go on).
+    /// Abandon this exchange. On HTTP/1 the connection closes after this
+    /// callback (nothing else could follow an unfinished response); on
+    /// HTTP/2 the stream is reset (RST_STREAM CANCEL) unless its response
+    /// is complete, and the connection and its other streams go on.
     pub fn close(&mut self) {
         match &mut self.h2 {
             Some(s) => s.cancel(),

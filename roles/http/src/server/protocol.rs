@@ -1,6 +1,12 @@
-//! The user-facing side of the HTTP/1 server: typed events, the handler
-//! trait, and the protocol object registered on a vhost (handler, config,
-//! opened mounts).
+//! The user-facing side of the HTTP server (both versions): typed
+//! events, the handler trait, and the protocol object registered on a
+//! vhost (handler, config, opened mounts).
+//!
+//! The unit a handler sees is the *exchange*: one request and its
+//! response, an HTTP/1 request on a connection or an HTTP/2 stream. Its
+//! events run `Request`, `Body`*, `BodyEnd`, `Writable`*, `Closed`, and
+//! its state ([`HttpHandler::Exchange`]) lives exactly that long, with the
+//! same meaning on both versions.
 
 use lws_core::{CloseReason, ContextEvent, Cx, Origin, Protocol, Role};
 
@@ -10,11 +16,12 @@ use crate::server::exchange::HttpCx;
 use crate::server::request::Request;
 use crate::server::role::ServerRole;
 
-/// One thing that happened on an HTTP/1 server connection.
+/// One thing that happened in an exchange (a request and its response).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HttpEvent<'a> {
-    /// A request head arrived. Respond now, or after its body.
+    /// A request head arrived: the first event of an exchange, with fresh
+    /// exchange state. Respond now, or after its body.
     Request(&'a Request),
     /// Part of the request body (already de-chunked).
     Body(&'a [u8]),
@@ -22,7 +29,11 @@ pub enum HttpEvent<'a> {
     BodyEnd,
     /// Requested with `request_writable`: continue a streamed response.
     Writable,
-    /// The connection closed; last event.
+    /// The exchange is over; its last event, after which its state is
+    /// dropped. `Normal` once the response was sent and the request read
+    /// (or the request was handed to another protocol by
+    /// [`HttpCx::upgrade`]); otherwise why it was cut short: the
+    /// connection closed, or on HTTP/2 the stream was reset.
     Closed(&'a CloseReason),
 }
 
@@ -57,15 +68,24 @@ pub(crate) fn proto_of<H: HttpHandler>(p: &mut dyn Protocol) -> Option<&mut Http
     lws_core::downcast_protocol::<HttpProtocol<H>>(p)
 }
 
-/// User code for an HTTP/1 server protocol.
+/// User code for an HTTP server protocol (HTTP/1.1 and HTTP/2 alike).
+///
+/// Requests the library answers itself never reach it: those served by a
+/// mount, refused methods (see [`crate::server::method`]), malformed or
+/// over-limit requests, and WebSocket upgrades handed to a ws protocol.
 pub trait HttpHandler: 'static {
-    /// Per-connection state, created when the connection opens.
-    type Session: Default + 'static;
+    /// Per-exchange state: created (`Default`) when a request reaches the
+    /// handler, dropped after that exchange's [`HttpEvent::Closed`]. Two
+    /// requests on one HTTP/1.1 keep-alive connection get two, as do two
+    /// HTTP/2 streams on one connection. There is no per-connection state
+    /// (an HTTP/2 connection carries many exchanges at once): what must
+    /// span exchanges belongs in the handler itself.
+    type Exchange: Default + 'static;
 
     fn on_event(
         &mut self,
         cx: &mut HttpCx<'_, '_>,
-        session: &mut Self::Session,
+        exchange: &mut Self::Exchange,
         event: HttpEvent<'_>,
     );
 
@@ -78,7 +98,7 @@ pub trait HttpHandler: 'static {
 pub struct NotFound;
 
 impl HttpHandler for NotFound {
-    type Session = ();
+    type Exchange = ();
 
     fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, _: &mut (), ev: HttpEvent<'_>) {
         if let HttpEvent::BodyEnd = ev
@@ -89,7 +109,8 @@ impl HttpHandler for NotFound {
     }
 }
 
-/// An HTTP/1 server protocol: a handler plus configuration and mounts.
+/// An HTTP server protocol (HTTP/1.1, and HTTP/2 unless configured off):
+/// a handler plus configuration and mounts.
 pub struct HttpProtocol<H> {
     pub(crate) handler: H,
     pub(crate) config: ServerConfig,

@@ -30,8 +30,10 @@ pub struct UpgradeRequest {
 }
 
 pub(crate) struct ServerRole<H: HttpHandler> {
-    session: H::Session,
     ex: Option<Exchange>,
+    /// The handler's state for the exchange in `ex`, while the handler
+    /// has it (not for requests the library answers itself).
+    user: Option<H::Exchange>,
     inbuf: Vec<u8>,
     head_started: bool,
     /// The request's `Host` belongs to another vhost on this listener.
@@ -44,8 +46,8 @@ pub(crate) struct ServerRole<H: HttpHandler> {
 impl<H: HttpHandler> ServerRole<H> {
     pub fn new() -> Self {
         ServerRole {
-            session: H::Session::default(),
             ex: None,
+            user: None,
             inbuf: Vec::new(),
             head_started: false,
             moving: None,
@@ -54,19 +56,23 @@ impl<H: HttpHandler> ServerRole<H> {
         }
     }
 
+    /// Raise `ev` on the handler's exchange, if it has one.
     fn emit(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>, ev: Ev<'_>) {
-        let (req, st) = match &mut self.ex {
-            Some(ex) => (Some(&ex.request), Some(&mut ex.st)),
-            None => (None, None),
+        let (Some(ex), Some(user)) = (&mut self.ex, &mut self.user) else {
+            return;
         };
+        if cx.is_closing() && !matches!(ev, Ev::Closed(_)) {
+            return; // the handler (or bad input) closed: only `Closed` follows
+        }
+        let req = Some(&ex.request);
         let Some(event) = ev.resolve(req) else { return };
         let mut hcx = HttpCx {
             conn: cx,
             req,
-            st,
+            st: Some(&mut ex.st),
             h2: None,
         };
-        proto.handler.on_event(&mut hcx, &mut self.session, event);
+        proto.handler.on_event(&mut hcx, user, event);
     }
 
     /// Take in bytes (new, or `&[]` to resume buffered ones).
@@ -112,7 +118,7 @@ impl<H: HttpHandler> ServerRole<H> {
                 replay: rest,
             };
         }
-        if let Some(d) = self.take_upgrade(cx, &rest) {
+        if let Some(d) = self.take_upgrade(cx, proto, &rest) {
             return d;
         }
         if !cx.is_closing() {
@@ -218,6 +224,7 @@ impl<H: HttpHandler> ServerRole<H> {
         if self.serve_mount(cx, proto) {
             return;
         }
+        self.user = Some(H::Exchange::default());
         self.emit(cx, proto, Ev::Request);
         let Some(ex) = &mut self.ex else { return };
         if ex.st.upgrade.is_some() {
@@ -351,25 +358,43 @@ impl<H: HttpHandler> ServerRole<H> {
 
     /// Finish the exchange if both sides are done; `true` if the next
     /// request may be parsed.
-    fn complete(&mut self, cx: &mut ConnCx<'_>, proto: &HttpProtocol<H>) -> bool {
+    fn complete(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) -> bool {
         let Some(ex) = &self.ex else { return true };
         if !(ex.st.body_done() && ex.st.resp_done()) {
             return false;
         }
-        if ex.st.close_after {
+        let close_after = ex.st.close_after;
+        self.end_exchange(cx, proto, &CloseReason::Normal);
+        if close_after {
             cx.close(CloseReason::Normal);
             return false;
         }
-        self.ex = None;
         cx.set_timeout(Some(proto.config.keepalive_timeout));
         cx.pause_rx(false);
         true
     }
 
+    /// The exchange is over: its last event, then its state goes.
+    fn end_exchange(
+        &mut self,
+        cx: &mut ConnCx<'_>,
+        proto: &mut HttpProtocol<H>,
+        why: &CloseReason,
+    ) -> Option<Exchange> {
+        self.emit(cx, proto, Ev::Closed(why));
+        self.user = None;
+        self.ex.take()
+    }
+
     /// The handler asked to switch protocols: hand over the request.
-    fn take_upgrade(&mut self, cx: &mut ConnCx<'_>, rest: &[u8]) -> Option<Disposition> {
+    fn take_upgrade(
+        &mut self,
+        cx: &mut ConnCx<'_>,
+        proto: &mut HttpProtocol<H>,
+        rest: &[u8],
+    ) -> Option<Disposition> {
         let protocol = self.ex.as_mut()?.st.upgrade.take()?;
-        let ex = self.ex.take()?;
+        let ex = self.end_exchange(cx, proto, &CloseReason::Normal)?;
         cx.set_timeout(None);
         let carry = UpgradeRequest {
             request: ex.request,
@@ -439,11 +464,9 @@ impl<H: HttpHandler> Role for ServerRole<H> {
                     cx.close(CloseReason::Normal);
                 }
             }
-        } else if let Some(ex) = &mut self.ex {
-            if std::mem::take(&mut ex.st.user_writable) {
-                self.emit(cx, proto, Ev::Writable);
-            }
-        } else {
+        } else if let Some(ex) = &mut self.ex
+            && std::mem::take(&mut ex.st.user_writable)
+        {
             self.emit(cx, proto, Ev::Writable);
         }
         self.input(cx, proto, &[])
@@ -464,7 +487,7 @@ impl<H: HttpHandler> Role for ServerRole<H> {
 
     fn on_close(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol, reason: &CloseReason) {
         if let Some(proto) = proto_of::<H>(p) {
-            self.emit(cx, proto, Ev::Closed(reason));
+            self.end_exchange(cx, proto, reason);
         }
     }
 }

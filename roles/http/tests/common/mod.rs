@@ -5,6 +5,9 @@
 //! - `POST /echo`: answers the body
 //! - `POST /pause-upload`: like `/upload`, pausing the body once
 //! - `GET /slow-stream`: a chunked response written over several writables
+//! - `POST /count`: answers how many requests its exchange state has seen
+//!   (always 1: the state is per exchange) and the body it collected
+//! - `GET /close`: the handler abandons the exchange (`HttpCx::close`)
 //! - anything else: 404
 #![allow(dead_code)]
 
@@ -21,8 +24,11 @@ use lws_core::{Context, Endpoint, Remote, RunLoop, VhostBuilder};
 use lws_loop_poll::PollLoop;
 use lws_role_http::{HttpCx, HttpEvent, HttpHandler, HttpProtocol, Mount, ServerConfig};
 
+/// Per-exchange state.
 #[derive(Default)]
-pub struct Session {
+pub struct Exchange {
+    /// `Request` events this state has seen.
+    requests: u32,
     received: u64,
     body: Vec<u8>,
     chunks_left: u32,
@@ -36,12 +42,15 @@ pub struct Session {
 pub struct App;
 
 impl HttpHandler for App {
-    type Session = Session;
+    type Exchange = Exchange;
 
-    fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, s: &mut Session, ev: HttpEvent<'_>) {
+    fn on_event(&mut self, cx: &mut HttpCx<'_, '_>, s: &mut Exchange, ev: HttpEvent<'_>) {
         match ev {
             HttpEvent::Request(r) => {
-                *s = Session::default();
+                s.requests += 1;
+                if r.path() == "/close" {
+                    return cx.close();
+                }
                 if r.method() == "GET" && r.path() == "/slow-stream" {
                     s.chunks_left = 5;
                     cx.start_response(200, &[("Content-Type", "text/plain")], None)
@@ -97,6 +106,16 @@ impl HttpHandler for App {
                             .as_bytes(),
                     ),
                     ("POST", "/echo") => cx.respond(200, &text, &s.body),
+                    ("POST", "/count") => cx.respond(
+                        200,
+                        &text,
+                        format!(
+                            "requests {} body {}",
+                            s.requests,
+                            String::from_utf8_lossy(&s.body)
+                        )
+                        .as_bytes(),
+                    ),
                     ("GET", "/redirect") => cx.redirect(302, "/files/hello.txt"),
                     _ => cx.respond(404, &text, b"not found\n"),
                 };
