@@ -88,6 +88,14 @@ expect_eq "$out" "received $(stat -c %s Cargo.toml) bytes"
 out=$("$EX/http-client" --url "http://127.0.0.1:$PORT/upload" --data "twelve bytes")
 echo "$out" | grep -q "^received 12 bytes" || { echo "http-client: $out"; exit 1; }
 echo "$out" | head -1 | grep -q "^HTTP/1.1 200 OK" || { echo "http-client status: $out"; exit 1; }
+# Methods are the library's: 501 for unknown (and lower-case) methods,
+# 405 for the others on a served file, on both HTTP versions.
+for v in --http1.1 --http2-prior-knowledge; do
+    for m in BREW:501 get:501 DELETE:405 OPTIONS:204; do
+        code=$(curl -sS "$v" -o /dev/null -w '%{http_code}' -X "${m%%:*}" "http://127.0.0.1:$PORT/")
+        expect_eq "$code" "${m##*:}"
+    done
+done
 stop TERM
 
 start https-server

@@ -254,7 +254,7 @@ mod tests {
         let root = tree("fifo");
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &root.join("pipe"),
+            root.join("pipe"),
             rustix::fs::FileType::Fifo,
             Mode::from_bits_truncate(0o600),
             0,

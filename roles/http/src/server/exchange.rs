@@ -371,7 +371,8 @@ impl<'a> HttpCx<'_, 'a> {
 
     /// Switch this connection to the vhost protocol `protocol` after this
     /// callback (e.g. a WebSocket protocol on an `Upgrade` request); that
-    /// protocol's role takes over the request.
+    /// protocol's role takes over the request, and this exchange ends
+    /// (`Closed(Normal)`). HTTP/1 only.
     pub fn upgrade(&mut self, protocol: &str) -> Result<(), HttpError> {
         if self.h2.is_some() {
             return Err(HttpError::NoUpgradeOnHttp2);
