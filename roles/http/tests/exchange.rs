@@ -137,3 +137,111 @@ fn close_ends_the_http1_connection() {
     let got = common::raw(srv.addr, b"GET /close HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(got, "");
 }
+
+/// Counts what happens to exchange states, from the server thread.
+#[derive(Clone, Default)]
+struct Tally(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Tally {
+    fn log(&self, what: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// An exchange state that reports its own drop.
+#[derive(Default)]
+struct Tracked {
+    tally: Option<Tally>,
+    id: usize,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(t) = &self.tally {
+            t.log(format!("drop {}", self.id));
+        }
+    }
+}
+
+/// Logs every event with the exchange it arrived on; answers each
+/// request with its exchange number.
+struct Lifecycle {
+    tally: Tally,
+    next: usize,
+}
+
+impl lws_role_http::HttpHandler for Lifecycle {
+    type Exchange = Tracked;
+
+    fn on_event(
+        &mut self,
+        cx: &mut lws_role_http::HttpCx<'_, '_>,
+        ex: &mut Tracked,
+        ev: lws_role_http::HttpEvent<'_>,
+    ) {
+        use lws_role_http::HttpEvent;
+        if let HttpEvent::Request(_) = ev {
+            assert!(ex.tally.is_none(), "a fresh state for every request");
+            self.next += 1;
+            *ex = Tracked {
+                tally: Some(self.tally.clone()),
+                id: self.next,
+            };
+        }
+        let name = match ev {
+            HttpEvent::Request(_) => "request",
+            HttpEvent::BodyEnd => "end",
+            HttpEvent::Closed(_) => "closed",
+            _ => return,
+        };
+        self.tally.log(format!("{name} {}", ex.id));
+        if let HttpEvent::BodyEnd = ev {
+            let _ = cx.respond(200, &[], format!("exchange {}", ex.id).as_bytes());
+        }
+    }
+}
+
+/// On both versions every exchange runs request, end, closed, and its
+/// state is dropped right after `Closed`, before the next one starts.
+#[test]
+fn each_exchange_ends_with_closed_then_its_state_drops() {
+    let tally = Tally::default();
+    let t = tally.clone();
+    let srv = common::start_protocol(move |_| {
+        lws_role_http::HttpProtocol::new(Lifecycle { tally: t, next: 0 })
+    });
+    let mut s = TcpStream::connect(srv.addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    for n in 1..=2 {
+        s.write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+            .expect("send");
+        assert_eq!(read_response(&mut s), format!("exchange {n}"));
+    }
+    let mut c = Raw::connect(srv.addr);
+    c.send(&hello());
+    let get = block(&[
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":path", "/x"),
+        (":authority", "t"),
+    ]);
+    for (stream, n) in [(1, 3), (3, 4)] {
+        let reply = c.request(stream, &get, None);
+        assert_eq!(reply.body, format!("exchange {n}").as_bytes());
+    }
+    // Close both connections, then stop the server: every state is gone.
+    drop((s, c));
+    drop(srv);
+    let mut want = Vec::new();
+    for n in 1..=4 {
+        for step in ["request", "end", "closed", "drop"] {
+            want.push(format!("{step} {n}"));
+        }
+    }
+    assert_eq!(tally.take(), want);
+}

@@ -144,7 +144,9 @@ fn walk_open(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Errno> {
         let last = pending.is_empty();
         let flags = match last {
             true => file_flags() | OFlags::NOFOLLOW,
-            false => OFlags::RDONLY | OFlags::CLOEXEC | OFlags::DIRECTORY | OFlags::NOFOLLOW,
+            // O_PATH: a directory we may search but not list still works,
+            // as it does for the kernel's own lookup.
+            false => OFlags::PATH | OFlags::CLOEXEC | OFlags::DIRECTORY | OFlags::NOFOLLOW,
         };
         match rustix::fs::openat(cur, comp.as_slice(), flags, Mode::empty()) {
             Ok(fd) if last => return Ok(fd),

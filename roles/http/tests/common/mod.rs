@@ -145,6 +145,19 @@ impl Drop for Server {
 
 /// Start a server with `config` (mounts are added here).
 pub fn start(config: ServerConfig) -> Server {
+    start_protocol(move |dir| {
+        HttpProtocol::new(App)
+            .config(config)
+            .mount(Mount::dir("/files/", dir))
+            .expect("mount")
+    })
+}
+
+/// Start a server with the protocol `make` builds for the test files
+/// directory (on the server thread).
+pub fn start_protocol<H: HttpHandler>(
+    make: impl FnOnce(&std::path::Path) -> HttpProtocol<H> + Send + 'static,
+) -> Server {
     let dir = std::env::temp_dir().join(format!(
         "lws-http1-test-{}-{:?}",
         std::process::id(),
@@ -158,13 +171,9 @@ pub fn start(config: ServerConfig) -> Server {
     let (tx, rx) = mpsc::channel();
     let d = dir.clone();
     let thread = std::thread::spawn(move || {
-        let http = HttpProtocol::new(App)
-            .config(config)
-            .mount(Mount::dir("/files/", &d))
-            .expect("mount");
         let vh = VhostBuilder::new("default")
             .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
-            .protocol("http", http);
+            .protocol("http", make(&d));
         let mut ctx = Context::builder().vhost(vh).build().expect("context");
         let addr = match ctx.bound_endpoints("default").expect("vhost").first() {
             Some(Endpoint::Tcp(a)) => *a,
