@@ -1,10 +1,12 @@
 //! Static files served by mounts: URL prefix -> directory.
 //!
-//! Paths are percent-decoded and their dot segments resolved, and files are
-//! opened relative to the mount's directory by [`crate::server::beneath`],
-//! so neither `..` nor a symlink can reach outside it. Supports `index.html`, `ETag`/`Last-Modified` with 304, single byte
-//! ranges (206/416), HEAD, and MIME types by extension. Small files go out
-//! with their head in one write; larger ones stream one chunk per writable.
+//! Paths are percent-decoded and their dot segments resolved, and files
+//! are opened relative to the mount's directory by `server::beneath`, so
+//! neither `..` nor a symlink can reach outside it. Supports `index.html`,
+//! `ETag`/`Last-Modified` with 304, single byte ranges (206/416), HEAD,
+//! OPTIONS and 405 (with `Allow`) for other methods on what a mount
+//! holds, and MIME types by extension. Small files go out with their head
+//! in one write; larger ones stream one chunk per writable.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
