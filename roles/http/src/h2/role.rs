@@ -4,12 +4,28 @@
 //! `Body`, `BodyEnd`, `Writable`, `Closed`), and serves mounts itself.
 //!
 //! Output pacing: response DATA waits inside the connection for the
-//! peer's flow-control windows; a stream is offered `Writable` (and a
-//! streamed file its next chunk) only once its queued DATA has left, and
-//! only when the socket's own output drained (the core's writable
-//! callback), so memory stays bounded by one chunk per stream. A paused
-//! stream (`pause_body`) holds its received DATA and does not reopen its
-//! window, so the peer stops sending on that stream only.
+//! peer's flow-control windows, at most [`H2Config::max_parked`] bytes
+//! per connection (one write may cross it). A stream is offered
+//! `Writable` (and a streamed file its next chunk) only once its parked
+//! DATA has left, the connection is under its cap, and the socket's own
+//! output drained (the core's writable callback). At the cap,
+//! `write_body` is refused with [`lws_core::Error::OutputLimit`] (as on
+//! HTTP/1 when the socket is behind) and a `Writable` follows when room
+//! frees up; new streams wait, head parsed, before their handler or mount
+//! sees them, and streams not yet answering get no body events, so no
+//! handler is asked for another response body while the peer is not
+//! reading. A paused stream (`pause_body`) holds its received DATA and
+//! does not reopen its window, so the peer stops sending on that stream
+//! only.
+//!
+//! Timeouts: with no stream, the keep-alive timeout; while a request body
+//! is due, the body timeout; while DATA is parked and none of it has been
+//! sent for [`H2Config::send_stall_timeout`], the connection ends with
+//! GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5: a peer that keeps its
+//! windows closed while the server holds its responses). The stall clock
+//! restarts only when DATA goes out, never on PING or other frames. After
+//! any connection error (GOAWAY with an error code) the output is flushed
+//! and the connection closed at once (§5.4.1), streams in progress or not.
 //!
 //! This module must not parse frames (that is `conn`) or touch sockets.
 
@@ -18,7 +34,9 @@ use std::marker::PhantomData;
 
 use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 
-use crate::h2::conn::{H2Conn, H2Event, StreamGone};
+use std::time::Instant;
+
+use crate::h2::conn::{H2Config, H2Conn, H2Event, StreamGone};
 use crate::h2::frame::ErrorCode;
 use crate::parse::{BodyFraming, RequestHead};
 use crate::server::exchange::{HttpCx, HttpError};
@@ -127,6 +145,15 @@ impl StreamCx<'_> {
         if data.is_empty() {
             return Ok(());
         }
+        if !self.conn.may_park(data.len()) {
+            // At the connection's cap: nothing written, Writable follows.
+            self.st.wants_writable = true;
+            return Err(HttpError::Write(lws_core::Error::OutputLimit {
+                pending: self.conn.parked(),
+                attempted: data.len(),
+                limit: self.conn.max_parked(),
+            }));
+        }
         if let Some(left) = remaining {
             let n = data.len() as u64;
             if n > *left {
@@ -182,8 +209,23 @@ struct Entry<S> {
     handled: bool,
     body_done: bool,
     body_len: u64,
-    /// DATA received while paused, not yet delivered.
+    /// DATA received while paused (or held at the cap), not delivered.
     held: VecDeque<Vec<u8>>,
+    /// `BodyEnd` was delivered.
+    end_delivered: bool,
+    /// The request head of a stream that waits (the connection was at its
+    /// parking cap) before its handler or mount sees it.
+    waiting: Option<Result<RequestHead, u16>>,
+}
+
+impl<S> Entry<S> {
+    /// Body events are held: paused by the handler, or not answering yet
+    /// while the connection is at its parking cap.
+    fn holds(&self, at_cap: bool) -> bool {
+        self.waiting.is_some()
+            || self.st.paused
+            || (at_cap && matches!(self.st.resp, H2Resp::NotStarted))
+    }
 }
 
 pub(crate) struct H2Role<H: HttpHandler> {
@@ -191,6 +233,11 @@ pub(crate) struct H2Role<H: HttpHandler> {
     /// Bytes the HTTP/1 role read before handing over (the preface).
     initial: Vec<u8>,
     streams: BTreeMap<u32, Entry<H::Session>>,
+    /// Streams waiting for room under the parking cap, oldest first.
+    waiting: VecDeque<u32>,
+    /// Since when parked DATA has made no progress, and the DATA count
+    /// then.
+    stall: Option<(Instant, u64)>,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -200,6 +247,8 @@ impl<H: HttpHandler> H2Role<H> {
             conn: None,
             initial,
             streams: BTreeMap::new(),
+            waiting: VecDeque::new(),
+            stall: None,
             _h: PhantomData,
         }
     }
@@ -246,9 +295,11 @@ impl<H: HttpHandler> H2Role<H> {
                 H2Event::Request { stream, head } => self.begin(cx, proto, stream, head),
                 H2Event::Data { stream, data } => self.body(cx, proto, stream, data),
                 H2Event::End { stream } => {
+                    let at_cap = self.at_cap();
                     if let Some(e) = self.streams.get_mut(&stream) {
                         e.body_done = true;
-                        if e.held.is_empty() {
+                        if e.held.is_empty() && !e.holds(at_cap) {
+                            e.end_delivered = true;
                             self.emit(cx, proto, stream, Ev::BodyEnd);
                         }
                     }
@@ -263,6 +314,12 @@ impl<H: HttpHandler> H2Role<H> {
         }
     }
 
+    fn at_cap(&self) -> bool {
+        self.conn.as_ref().is_some_and(H2Conn::at_cap)
+    }
+
+    /// A new stream: begun now, or made to wait while the connection is
+    /// at its parking cap.
     fn begin(
         &mut self,
         cx: &mut ConnCx<'_>,
@@ -282,7 +339,44 @@ impl<H: HttpHandler> H2Role<H> {
             body_done: false,
             body_len: 0,
             held: VecDeque::new(),
+            end_delivered: false,
+            waiting: None,
         };
+        if self.at_cap() {
+            entry.waiting = Some(head);
+            self.streams.insert(id, entry);
+            self.waiting.push_back(id);
+            return;
+        }
+        self.start(cx, proto, id, entry, head);
+    }
+
+    /// Begin waiting streams, oldest first, while there is room.
+    fn start_waiting(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
+        while !self.at_cap() {
+            let Some(id) = self.waiting.pop_front() else {
+                return;
+            };
+            let Some(mut entry) = self.streams.remove(&id) else {
+                continue; // reset meanwhile
+            };
+            let Some(head) = entry.waiting.take() else {
+                self.streams.insert(id, entry);
+                continue;
+            };
+            self.start(cx, proto, id, entry, head);
+        }
+    }
+
+    /// Route a stream to an error reply, a mount or the handler.
+    fn start(
+        &mut self,
+        cx: &mut ConnCx<'_>,
+        proto: &mut HttpProtocol<H>,
+        id: u32,
+        mut entry: Entry<H::Session>,
+        head: Result<RequestHead, u16>,
+    ) {
         let request = match head {
             Ok(h) if matches!(h.framing, BodyFraming::Length(n) if n > proto.config.max_body) => {
                 self.streams.insert(id, entry);
@@ -356,7 +450,7 @@ impl<H: HttpHandler> H2Role<H> {
             }
             return;
         }
-        if e.st.paused || !e.held.is_empty() {
+        if e.holds(conn.at_cap()) || !e.held.is_empty() {
             e.held.push_back(data);
             return;
         }
@@ -367,31 +461,42 @@ impl<H: HttpHandler> H2Role<H> {
         }
     }
 
-    /// Deliver DATA held while streams were paused, now unpaused.
+    /// Deliver body events held while streams were paused or the
+    /// connection at its cap, now that they no longer are.
     fn drain_held(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
+        let at_cap = self.at_cap();
         let ready: Vec<u32> = self
             .streams
             .iter()
-            .filter(|(_, e)| !e.st.paused && !e.held.is_empty())
+            .filter(|(_, e)| {
+                !e.holds(at_cap) && !e.held.is_empty() || e.body_done && !e.end_delivered
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in ready {
-            while let Some(chunk) = self
-                .streams
-                .get_mut(&id)
-                .filter(|e| !e.st.paused)
-                .and_then(|e| e.held.pop_front())
-            {
+            loop {
+                let at_cap = self.at_cap();
+                let Some(chunk) = self
+                    .streams
+                    .get_mut(&id)
+                    .filter(|e| !e.holds(at_cap))
+                    .and_then(|e| e.held.pop_front())
+                else {
+                    break;
+                };
                 self.emit(cx, proto, id, Ev::Body(&chunk));
                 if let Some(conn) = self.conn.as_mut() {
                     conn.release(id, chunk.len());
                 }
             }
-            if self
-                .streams
-                .get(&id)
-                .is_some_and(|e| e.held.is_empty() && e.body_done)
+            let at_cap = self.at_cap();
+            if let Some(e) = self.streams.get_mut(&id)
+                && e.held.is_empty()
+                && e.body_done
+                && !e.end_delivered
+                && !e.holds(at_cap)
             {
+                e.end_delivered = true;
                 self.emit(cx, proto, id, Ev::BodyEnd);
             }
         }
@@ -402,11 +507,12 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_ref() else {
             return false;
         };
-        self.streams.iter().any(|(id, e)| {
-            (e.st.wants_writable || matches!(e.st.resp, H2Resp::File(_)))
-                && conn.pending(*id) == 0
-                && conn.can_send(*id)
-        })
+        !conn.at_cap()
+            && self.streams.iter().any(|(id, e)| {
+                (e.st.wants_writable || matches!(e.st.resp, H2Resp::File(_)))
+                    && conn.pending(*id) == 0
+                    && conn.can_send(*id)
+            })
     }
 
     /// The socket drained: next file chunks, and `Writable` for streams
@@ -419,6 +525,9 @@ impl<H: HttpHandler> H2Role<H> {
                     continue;
                 }
                 if let H2Resp::File(send) = &mut e.st.resp {
+                    if !conn.may_park(CHUNK) {
+                        continue;
+                    }
                     match send.next_chunk(CHUNK) {
                         Ok(Some(c)) => {
                             let last = send.remaining() == 0;
@@ -436,7 +545,7 @@ impl<H: HttpHandler> H2Role<H> {
                             e.st.resp = H2Resp::Done;
                         }
                     }
-                } else if e.st.wants_writable {
+                } else if e.st.wants_writable && !conn.at_cap() {
                     e.st.wants_writable = false;
                     writable.push(*id);
                 }
@@ -477,6 +586,7 @@ impl<H: HttpHandler> H2Role<H> {
     /// After any input or output step: flush, keep timeouts and writable
     /// interest right, close when the connection is finished.
     fn settle(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) -> Disposition {
+        self.start_waiting(cx, proto);
         self.drain_held(cx, proto);
         self.reap(cx, proto);
         self.flush(cx);
@@ -486,21 +596,46 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_ref() else {
             return Disposition::Continue;
         };
+        if conn.failed() {
+            return Disposition::Close(CloseReason::Protocol("HTTP/2 connection error".into()));
+        }
         if conn.finished() {
             return Disposition::Close(CloseReason::Normal);
         }
+        // The stall clock runs while DATA is parked and none goes out.
+        self.stall = match self.stall {
+            _ if conn.parked() == 0 => None,
+            Some((since, sent)) if sent == conn.data_sent() => Some((since, sent)),
+            _ => Some((cx.now(), conn.data_sent())),
+        };
         if cx.is_closing() {
             // Closing via GOAWAY: the core's close timeout bounds the drain.
             return Disposition::Continue;
         }
-        // Paused streams stall by the handler's choice, not the client's.
-        let uploading = self.streams.values().any(|e| !e.body_done && !e.st.paused);
-        cx.set_timeout(match (self.streams.is_empty(), uploading) {
+        // Paused streams stall by the handler's choice, not the client's,
+        // and streams held at the cap by the server's.
+        let at_cap = conn.at_cap();
+        let uploading = self
+            .streams
+            .values()
+            .any(|e| !e.body_done && !e.holds(at_cap));
+        let idle = match (self.streams.is_empty(), uploading) {
             (true, _) => Some(proto.config.keepalive_timeout),
             (false, true) => Some(proto.config.body_timeout),
             (false, false) => None,
+        };
+        let stall = self.stall_left(cx, &proto.config.h2);
+        cx.set_timeout(match (idle, stall) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         });
         Disposition::Continue
+    }
+
+    /// Time left before the send-stall timeout, if the clock runs.
+    fn stall_left(&self, cx: &ConnCx<'_>, cfg: &H2Config) -> Option<std::time::Duration> {
+        let (since, _) = self.stall?;
+        Some((since + cfg.send_stall_timeout).saturating_duration_since(cx.now()))
     }
 
     fn input(
@@ -559,8 +694,19 @@ impl<H: HttpHandler> Role for H2Role<H> {
         self.settle(cx, proto)
     }
 
-    fn on_timeout(&mut self, cx: &mut ConnCx<'_>, _p: &mut dyn Protocol) -> Disposition {
+    fn on_timeout(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol) -> Disposition {
+        let stalled = proto_of::<H>(p)
+            .and_then(|proto| self.stall_left(cx, &proto.config.h2))
+            .is_some_and(|left| left.is_zero());
         if let Some(conn) = self.conn.as_mut() {
+            if stalled {
+                log::debug!("{:?}: HTTP/2 sends stalled on flow control", cx.token());
+                conn.fail(ErrorCode::EnhanceYourCalm, "send stalled on flow control");
+                self.flush(cx);
+                return Disposition::Close(CloseReason::Protocol(
+                    "HTTP/2 sends stalled on flow control".into(),
+                ));
+            }
             conn.shutdown();
         }
         self.flush(cx);
@@ -579,6 +725,12 @@ impl<H: HttpHandler> Role for H2Role<H> {
         let Some(conn) = self.conn.as_mut() else {
             return false;
         };
+        if conn.failed() {
+            // GOAWAY with an error code went out: flush and close now
+            // (RFC 9113 §5.4.1), whatever streams were in progress.
+            self.flush(cx);
+            return false;
+        }
         conn.shutdown();
         self.flush(cx);
         !self.streams.is_empty()

@@ -10,7 +10,7 @@
 
 use crate::h2::frame::{self, ErrorCode, FrameHead};
 
-use super::{ConnError, H2Conn, H2Event, StreamGone, err};
+use super::{ConnError, H2Conn, H2Event, State, StreamGone, err};
 
 impl H2Conn {
     /// Queue response body bytes (`end`: the last). What the stream's and
@@ -18,7 +18,12 @@ impl H2Conn {
     /// parked until the peer opens its windows.
     pub fn send_data(&mut self, stream: u32, data: &[u8], end: bool) -> Result<(), StreamGone> {
         let max_frame = self.peer_max_frame;
-        let Some(s) = self.streams.get_mut(&stream).filter(|s| !s.send_closed) else {
+        let dead = self.state == State::Dead;
+        let Some(s) = self
+            .streams
+            .get_mut(&stream)
+            .filter(|s| !s.send_closed && !dead)
+        else {
             return Err(StreamGone(stream));
         };
         let mut rest = data;
@@ -67,6 +72,11 @@ impl H2Conn {
         self.parked == 0 || self.parked.saturating_add(len) <= self.cfg.max_parked
     }
 
+    /// The parking cap ([`H2Config::max_parked`](super::H2Config)).
+    pub fn max_parked(&self) -> usize {
+        self.cfg.max_parked
+    }
+
     /// The parking cap is reached: writers wait for room.
     pub fn at_cap(&self) -> bool {
         self.parked >= self.cfg.max_parked
@@ -79,7 +89,7 @@ impl H2Conn {
 
     /// Whether `stream` can still take response bytes.
     pub fn can_send(&self, stream: u32) -> bool {
-        self.streams.get(&stream).is_some_and(|s| !s.send_closed)
+        self.state != State::Dead && self.streams.get(&stream).is_some_and(|s| !s.send_closed)
     }
 
     pub(super) fn open_for_send(
@@ -87,7 +97,7 @@ impl H2Conn {
         stream: u32,
     ) -> Result<&mut super::stream::Stream, StreamGone> {
         match self.streams.get_mut(&stream) {
-            Some(s) if !s.send_closed => Ok(s),
+            Some(s) if !s.send_closed && self.state != State::Dead => Ok(s),
             _ => Err(StreamGone(stream)),
         }
     }
