@@ -11,10 +11,13 @@
 //! output drained (the core's writable callback). At the cap,
 //! `write_body` is refused with [`lws_core::Error::OutputLimit`] (as on
 //! HTTP/1 when the socket is behind) and a `Writable` follows when room
-//! frees up; new streams wait, head parsed, before their handler or mount
-//! sees them, and streams not yet answering get no body events, so no
-//! handler is asked for another response body while the peer is not
-//! reading. A paused stream (`pause_body`) holds its received DATA and
+//! frees up. While one more response as large as the largest so far
+//! would not fit under the cap ([`H2Conn::may_start`]), new streams wait,
+//! head parsed, before their handler or mount sees them, and streams not
+//! yet answering get no body events, so no handler is asked for another
+//! response body while the peer is not reading: a `respond` body is
+//! parked whole (the handler's slice cannot be kept), so the bound is the
+//! cap, crossed at most by one write or body. A paused stream (`pause_body`) holds its received DATA and
 //! does not reopen its window, so the peer stops sending on that stream
 //! only.
 //!
@@ -220,11 +223,11 @@ struct Entry<S> {
 
 impl<S> Entry<S> {
     /// Body events are held: paused by the handler, or not answering yet
-    /// while the connection is at its parking cap.
-    fn holds(&self, at_cap: bool) -> bool {
+    /// while new responses are held back (see [`H2Conn::may_start`]).
+    fn holds(&self, held_back: bool) -> bool {
         self.waiting.is_some()
             || self.st.paused
-            || (at_cap && matches!(self.st.resp, H2Resp::NotStarted))
+            || (held_back && matches!(self.st.resp, H2Resp::NotStarted))
     }
 }
 
@@ -295,10 +298,10 @@ impl<H: HttpHandler> H2Role<H> {
                 H2Event::Request { stream, head } => self.begin(cx, proto, stream, head),
                 H2Event::Data { stream, data } => self.body(cx, proto, stream, data),
                 H2Event::End { stream } => {
-                    let at_cap = self.at_cap();
+                    let held_back = self.held_back();
                     if let Some(e) = self.streams.get_mut(&stream) {
                         e.body_done = true;
-                        if e.held.is_empty() && !e.holds(at_cap) {
+                        if e.held.is_empty() && !e.holds(held_back) {
                             e.end_delivered = true;
                             self.emit(cx, proto, stream, Ev::BodyEnd);
                         }
@@ -314,8 +317,9 @@ impl<H: HttpHandler> H2Role<H> {
         }
     }
 
-    fn at_cap(&self) -> bool {
-        self.conn.as_ref().is_some_and(H2Conn::at_cap)
+    /// New responses wait: the connection parks too much already.
+    fn held_back(&self) -> bool {
+        self.conn.as_ref().is_some_and(|c| !c.may_start())
     }
 
     /// A new stream: begun now, or made to wait while the connection is
@@ -342,7 +346,7 @@ impl<H: HttpHandler> H2Role<H> {
             end_delivered: false,
             waiting: None,
         };
-        if self.at_cap() {
+        if self.held_back() {
             entry.waiting = Some(head);
             self.streams.insert(id, entry);
             self.waiting.push_back(id);
@@ -353,7 +357,7 @@ impl<H: HttpHandler> H2Role<H> {
 
     /// Begin waiting streams, oldest first, while there is room.
     fn start_waiting(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
-        while !self.at_cap() {
+        while !self.held_back() {
             let Some(id) = self.waiting.pop_front() else {
                 return;
             };
@@ -450,7 +454,7 @@ impl<H: HttpHandler> H2Role<H> {
             }
             return;
         }
-        if e.holds(conn.at_cap()) || !e.held.is_empty() {
+        if e.holds(!conn.may_start()) || !e.held.is_empty() {
             e.held.push_back(data);
             return;
         }
@@ -464,7 +468,7 @@ impl<H: HttpHandler> H2Role<H> {
     /// Deliver body events held while streams were paused or the
     /// connection at its cap, now that they no longer are.
     fn drain_held(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
-        let at_cap = self.at_cap();
+        let at_cap = self.held_back();
         let ready: Vec<u32> = self
             .streams
             .iter()
@@ -475,11 +479,11 @@ impl<H: HttpHandler> H2Role<H> {
             .collect();
         for id in ready {
             loop {
-                let at_cap = self.at_cap();
+                let held_back = self.held_back();
                 let Some(chunk) = self
                     .streams
                     .get_mut(&id)
-                    .filter(|e| !e.holds(at_cap))
+                    .filter(|e| !e.holds(held_back))
                     .and_then(|e| e.held.pop_front())
                 else {
                     break;
@@ -489,12 +493,12 @@ impl<H: HttpHandler> H2Role<H> {
                     conn.release(id, chunk.len());
                 }
             }
-            let at_cap = self.at_cap();
+            let held_back = self.held_back();
             if let Some(e) = self.streams.get_mut(&id)
                 && e.held.is_empty()
                 && e.body_done
                 && !e.end_delivered
-                && !e.holds(at_cap)
+                && !e.holds(held_back)
             {
                 e.end_delivered = true;
                 self.emit(cx, proto, id, Ev::BodyEnd);
@@ -614,11 +618,11 @@ impl<H: HttpHandler> H2Role<H> {
         }
         // Paused streams stall by the handler's choice, not the client's,
         // and streams held at the cap by the server's.
-        let at_cap = conn.at_cap();
+        let held_back = !conn.may_start();
         let uploading = self
             .streams
             .values()
-            .any(|e| !e.body_done && !e.holds(at_cap));
+            .any(|e| !e.body_done && !e.holds(held_back));
         let idle = match (self.streams.is_empty(), uploading) {
             (true, _) => Some(proto.config.keepalive_timeout),
             (false, true) => Some(proto.config.body_timeout),

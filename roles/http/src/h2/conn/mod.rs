@@ -167,6 +167,8 @@ pub struct H2Conn {
     parked: usize,
     /// Response DATA bytes sent so far (progress, for the stall timeout).
     data_sent: u64,
+    /// The largest single `send_data` so far.
+    largest_write: usize,
 }
 
 impl std::fmt::Debug for H2Conn {
@@ -211,6 +213,7 @@ impl H2Conn {
             peer_resets: 0,
             parked: 0,
             data_sent: 0,
+            largest_write: 0,
         };
         frame::write_settings(
             &mut c.out,

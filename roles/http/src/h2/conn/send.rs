@@ -26,6 +26,7 @@ impl H2Conn {
         else {
             return Err(StreamGone(stream));
         };
+        self.largest_write = self.largest_write.max(data.len());
         let mut rest = data;
         if s.pending.is_empty() && !rest.is_empty() {
             // Nothing parked ahead: send straight from `data`.
@@ -75,6 +76,13 @@ impl H2Conn {
     /// The parking cap ([`H2Config::max_parked`](super::H2Config)).
     pub fn max_parked(&self) -> usize {
         self.cfg.max_parked
+    }
+
+    /// Whether a new response should start now: nothing is parked, or one
+    /// more write as large as the largest so far would fit under the cap
+    /// (so same-sized `respond` bodies stay within it).
+    pub fn may_start(&self) -> bool {
+        self.may_park(self.largest_write)
     }
 
     /// The parking cap is reached: writers wait for room.
