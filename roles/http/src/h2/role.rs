@@ -40,12 +40,45 @@ use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 use std::time::Instant;
 
 use crate::h2::conn::{H2Config, H2Conn, H2Event, StreamGone};
-use crate::h2::frame::ErrorCode;
+use crate::h2::frame::{ErrorCode, PREFACE};
 use crate::parse::{BodyFraming, RequestHead};
 use crate::server::exchange::{HttpCx, HttpError};
 use crate::server::files::{self, FileBody, FileReply, FileSend};
 use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
+
+/// The HTTP/1 server's first bytes: while they match the HTTP/2 preface
+/// (prior knowledge), hold them in `inbuf`; once it is whole, switch the
+/// connection to HTTP/2 with them. `None`: go on as HTTP/1 (`fresh` is
+/// then cleared).
+pub(crate) fn prior_knowledge<H: HttpHandler>(
+    fresh: &mut bool,
+    inbuf: &mut Vec<u8>,
+    cx: &mut ConnCx<'_>,
+    proto: &HttpProtocol<H>,
+    data: &[u8],
+) -> Option<Disposition> {
+    if !*fresh || !proto.config.http2 {
+        return None;
+    }
+    // HTTP/2 with prior knowledge starts with the preface (which HTTP/1
+    // would reject as version 2.0): hand the bytes over. While fresh,
+    // `inbuf` holds only a matching part of it, so only `data` needs
+    // comparing, and HTTP/1 input is not copied.
+    let seen = inbuf.len();
+    let n = (seen + data.len()).min(PREFACE.len());
+    if data[..n - seen] == PREFACE[seen..n] {
+        inbuf.extend_from_slice(data);
+        if n == PREFACE.len() {
+            cx.set_timeout(None);
+            let all = std::mem::take(inbuf);
+            return Some(Disposition::Transition(Box::new(H2Role::<H>::new(all))));
+        }
+        return Some(Disposition::Continue);
+    }
+    *fresh = false;
+    None
+}
 
 /// Largest file chunk queued per stream at a time.
 const CHUNK: usize = 64 * 1024;

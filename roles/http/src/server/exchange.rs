@@ -145,6 +145,7 @@ pub enum HttpError {
     #[error(transparent)]
     Write(lws_core::Error),
     /// The HTTP/2 stream was reset or already finished.
+    #[cfg(feature = "http2")]
     #[error(transparent)]
     StreamClosed(#[from] crate::h2::StreamGone),
     #[error("protocol upgrades are not available on HTTP/2")]
