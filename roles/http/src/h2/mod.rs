@@ -5,11 +5,13 @@
 //! for the handler, with its own session.
 //!
 //! `frame` and `request` are pure, `conn` is the sans-IO connection state
-//! machine (fuzzed), `role` binds it to lws connections and handlers.
+//! machine (fuzzed), `role` binds it to lws connections and handlers, and
+//! `exchange` is one stream as a handler's `HttpCx` drives it.
 //!
 //! [`HttpProtocol`]: crate::HttpProtocol
 
 pub mod conn;
+mod exchange;
 pub mod frame;
 pub mod hpack;
 pub mod request;

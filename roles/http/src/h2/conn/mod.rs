@@ -10,6 +10,7 @@
 //! - `recv`: request DATA and the receive windows;
 //! - `send`: response DATA, parked as chunks while the peer's windows are
 //!   closed, and the send windows (WINDOW_UPDATE, SETTINGS);
+//! - `config`: the limits and windows ([`H2Config`]);
 //! - `control`: stream lifetimes and the connection-level frames
 //!   (SETTINGS, PING, GOAWAY, RST_STREAM, PRIORITY).
 //!
@@ -18,6 +19,7 @@
 //!
 //! It must not touch sockets, timers or user code: the role drives it.
 
+mod config;
 mod control;
 mod headers;
 mod recv;
@@ -25,63 +27,16 @@ mod send;
 mod stream;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Duration;
 
 use loona_hpack::Encoder;
 
 use crate::h2::frame::{self, ErrorCode, FrameHead, HEAD_LEN, flag, kind, setting};
 use crate::h2::hpack::HpackDecoder;
-use crate::h2::request::HeadLimits;
 use crate::parse::RequestHead;
 
+pub use config::H2Config;
 use headers::Block;
 use stream::Stream;
-
-/// Connection limits and windows.
-#[derive(Clone, Copy, Debug)]
-pub struct H2Config {
-    /// SETTINGS_MAX_CONCURRENT_STREAMS: streams beyond it are refused.
-    pub max_concurrent_streams: u32,
-    /// The receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE).
-    pub stream_window: u32,
-    /// The connection's receive window.
-    pub conn_window: u32,
-    /// Largest header block (all its frames) accepted before the
-    /// connection is closed with ENHANCE_YOUR_CALM.
-    pub max_header_block: usize,
-    /// Largest decoded header list; larger requests get 431.
-    pub max_header_list: usize,
-    pub head: HeadLimits,
-    /// Most response bytes parked per connection while the peer's
-    /// flow-control windows are closed. At the cap, streamed writes are
-    /// refused (`HttpError::WouldBlock`, then `Writable` when room frees
-    /// up), file mounts wait, and new streams wait before their handler
-    /// sees them. One write (or one `respond` body) may cross it.
-    pub max_parked: usize,
-    /// How long response DATA may stay parked with none of it sent (the
-    /// peer keeps its windows closed) before the connection ends with
-    /// GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5). Frames the peer sends
-    /// (PING, SETTINGS, ...) do not restart it; only DATA going out does.
-    pub send_stall_timeout: Duration,
-}
-
-impl Default for H2Config {
-    fn default() -> Self {
-        H2Config {
-            max_concurrent_streams: 100,
-            stream_window: 256 * 1024,
-            conn_window: 1024 * 1024,
-            max_header_block: 64 * 1024,
-            max_header_list: 16 * 1024,
-            head: HeadLimits {
-                max_uri: 8 * 1024,
-                max_headers: 100,
-            },
-            max_parked: 1024 * 1024,
-            send_stall_timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 /// What the peer did, for the role.
 #[derive(Debug)]
