@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 
 use h2_support::{Raw, ZERO_WINDOW, data_len, get, goaway, raw_frame, start};
 use lws_role_http::ServerConfig;
-use lws_role_http::h2::frame::{flag, kind};
+use lws_role_http::h2::frame::{self, FrameHead, flag, kind, setting};
 
 /// Long enough that a connection left open to drain shows as a read
 /// timeout, not as a close.
 const LONG_CLOSE: Duration = Duration::from_secs(60);
 
-fn headers_on(stream: u32) -> impl Fn(&lws_role_http::h2::frame::FrameHead) -> bool {
+fn headers_on(stream: u32) -> impl Fn(&FrameHead) -> bool {
     move |h| h.kind == kind::HEADERS && h.stream == stream
 }
 
@@ -138,4 +138,44 @@ fn stalled_sends_end_the_connection_despite_pings() {
         "not before"
     );
     assert!(h2_support::http1_status(srv.addr, "/small").contains(" 200 "));
+}
+
+/// Streams held back at the cap start once the peer opens its windows:
+/// three 1 MB responses on zero windows (one answered, two waiting) all
+/// complete after a larger SETTINGS_INITIAL_WINDOW_SIZE and a connection
+/// WINDOW_UPDATE.
+#[test]
+fn waiting_streams_start_when_the_windows_open() {
+    let srv = start(ServerConfig::default(), LONG_CLOSE);
+    let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+    for id in [1, 3, 5] {
+        c.send(&get(id, "/big"));
+    }
+    let mut frames = c.sync(b"3 asked!");
+    frames.extend(c.sync(b"heads in"));
+    let heads =
+        |f: &[(FrameHead, Vec<u8>)]| f.iter().filter(|(h, _)| h.kind == kind::HEADERS).count();
+    assert_eq!(heads(&frames), 1, "one answered, two held back");
+    let mut open = Vec::new();
+    frame::write_settings(&mut open, &[(setting::INITIAL_WINDOW_SIZE, 4 << 20)]);
+    open.extend(raw_frame(
+        kind::WINDOW_UPDATE,
+        0,
+        0,
+        &(16u32 << 20).to_be_bytes(),
+    ));
+    c.send(&open);
+    let mut done = 0;
+    let mut got = Vec::new();
+    while done < 3 && !c.eof {
+        let f = c.until(|h| h.kind == kind::DATA && h.has(flag::END_STREAM));
+        done += f
+            .iter()
+            .filter(|(h, _)| h.kind == kind::DATA && h.has(flag::END_STREAM))
+            .count();
+        got.extend(f);
+    }
+    assert_eq!(done, 3, "every stream finished");
+    assert_eq!(heads(&got), 2, "the held streams answered");
+    assert_eq!(data_len(&got), 3_000_000);
 }
