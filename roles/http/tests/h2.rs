@@ -6,16 +6,16 @@
 //! or leave processes behind.
 
 mod common;
+mod h2_support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
 use common::{good_client_served, start};
+use h2_support::{Raw, goaway, raw_frame};
 use lws_conformance::peer::installed;
 use lws_role_http::ServerConfig;
-use lws_role_http::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind};
+use lws_role_http::h2::frame::{PREFACE, flag, kind};
 
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")
@@ -151,68 +151,6 @@ fn h2load_completes_every_request() {
     assert!(good_client_served(srv.addr));
 }
 
-/// A raw HTTP/2 client: writes frames, reads the server's frames until
-/// it closes or a `want`ed frame arrives.
-struct Raw {
-    s: TcpStream,
-    /// Bytes read past the last frame returned.
-    buf: Vec<u8>,
-}
-
-impl Raw {
-    fn connect(addr: SocketAddr) -> Raw {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Raw { s, buf: Vec::new() }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        let _ = self.s.write_all(bytes);
-    }
-
-    /// Frames received until `stop` matches one, or the server closes.
-    fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut frames = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            while let Some(h) = buf.first_chunk::<HEAD_LEN>().map(FrameHead::parse) {
-                let end = HEAD_LEN + h.len as usize;
-                if buf.len() < end {
-                    break;
-                }
-                let payload = buf[HEAD_LEN..end].to_vec();
-                buf.drain(..end);
-                let done = stop(&h);
-                frames.push((h, payload));
-                if done {
-                    self.buf = buf;
-                    return frames;
-                }
-            }
-            match self.s.read(&mut chunk) {
-                Ok(0) | Err(_) => return frames,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-}
-
-fn raw_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    frame::write_head(&mut out, payload.len(), kind, flags, stream);
-    out.extend_from_slice(payload);
-    out
-}
-
-fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
-    frames
-        .iter()
-        .find(|(h, _)| h.kind == kind::GOAWAY)
-        .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
-}
-
 /// An HPACK header block for `method path`.
 fn request_block(method: &str, path: &str) -> Vec<u8> {
     loona_hpack::Encoder::new().encode([
@@ -254,7 +192,7 @@ fn hostile_clients_get_goaway_and_only_their_connection_closes() {
         ),
     ];
     for (what, frames, code) in cases {
-        let mut c = Raw::connect(srv.addr);
+        let mut c = Raw::bare(srv.addr);
         c.send(&hello());
         c.send(&frames);
         assert_eq!(
@@ -264,7 +202,7 @@ fn hostile_clients_get_goaway_and_only_their_connection_closes() {
         );
     }
     // A PING is answered, and after all that a good client is served.
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     c.send(&hello());
     c.send(&raw_frame(kind::PING, 0, 0, b"pingpong"));
     let got = c.until(|h| h.kind == kind::PING);
@@ -281,7 +219,7 @@ fn idle_connection_gets_goaway_after_the_keepalive_timeout() {
         keepalive_timeout: Duration::from_millis(300),
         ..ServerConfig::default()
     });
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     c.send(&hello());
     let started = std::time::Instant::now();
     let frames = c.until(|_| false); // until the server closes
@@ -297,7 +235,7 @@ fn idle_connection_gets_goaway_after_the_keepalive_timeout() {
 #[test]
 fn stopping_the_context_sends_goaway() {
     let srv = start(ServerConfig::default());
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     c.send(&hello());
     // The server's SETTINGS arrive once it runs the HTTP/2 role.
     c.until(|h| h.kind == kind::SETTINGS && !h.has(flag::ACK));
@@ -312,7 +250,7 @@ fn stalled_upload_is_closed_after_the_body_timeout() {
         ..ServerConfig::default()
     });
     let block = request_block("POST", "/upload");
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     c.send(&hello());
     c.send(&raw_frame(kind::HEADERS, flag::END_HEADERS, 1, &block));
     let started = std::time::Instant::now();
@@ -399,7 +337,7 @@ fn python_h2_client_small_windows_and_upload_under_flow_control() {
 fn context_stop_drains_streams_in_progress() {
     let srv = start(ServerConfig::default());
     let block = request_block("GET", "/files/big.bin");
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     c.send(&hello());
     c.send(&raw_frame(
         kind::HEADERS,
@@ -442,7 +380,7 @@ fn context_stop_drains_streams_in_progress() {
 #[test]
 fn preface_in_pieces_and_lookalike_requests() {
     let srv = start(ServerConfig::default());
-    let mut c = Raw::connect(srv.addr);
+    let mut c = Raw::bare(srv.addr);
     for piece in hello().chunks(5) {
         c.send(piece);
         std::thread::sleep(Duration::from_millis(5));

@@ -140,16 +140,21 @@ pub struct Raw {
 }
 
 impl Raw {
-    /// Connect and send the preface with `settings`.
-    pub fn connect(addr: SocketAddr, settings: &[(u16, u32)]) -> Raw {
+    /// Connect, sending nothing yet.
+    pub fn bare(addr: SocketAddr) -> Raw {
         let s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
-        let mut c = Raw {
+        Raw {
             s,
             buf: Vec::new(),
             eof: false,
-        };
+        }
+    }
+
+    /// Connect and send the preface with `settings`.
+    pub fn connect(addr: SocketAddr, settings: &[(u16, u32)]) -> Raw {
+        let mut c = Raw::bare(addr);
         let mut hello = PREFACE.to_vec();
         frame::write_settings(&mut hello, settings);
         c.send(&hello);
