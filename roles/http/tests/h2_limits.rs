@@ -141,9 +141,9 @@ fn stalled_sends_end_the_connection_despite_pings() {
 }
 
 /// Streams held back at the cap start once the peer opens its windows:
-/// three 1 MB responses on zero windows (one answered, two waiting) all
-/// complete after a larger SETTINGS_INITIAL_WINDOW_SIZE and a connection
-/// WINDOW_UPDATE.
+/// three 1 MB responses on zero windows (one answered, two waiting) and
+/// an upload sent while held back all complete after a larger
+/// SETTINGS_INITIAL_WINDOW_SIZE and a connection WINDOW_UPDATE.
 #[test]
 fn waiting_streams_start_when_the_windows_open() {
     let srv = start(ServerConfig::default(), LONG_CLOSE);
@@ -151,11 +151,14 @@ fn waiting_streams_start_when_the_windows_open() {
     for id in [1, 3, 5] {
         c.send(&get(id, "/big"));
     }
+    // A fourth stream uploads while held back: its body is kept for it.
+    c.send(&h2_support::request(7, "POST", "/count", false));
+    c.send(&raw_frame(kind::DATA, flag::END_STREAM, 7, &[b'u'; 1000]));
     let mut frames = c.sync(b"3 asked!");
     frames.extend(c.sync(b"heads in"));
     let heads =
         |f: &[(FrameHead, Vec<u8>)]| f.iter().filter(|(h, _)| h.kind == kind::HEADERS).count();
-    assert_eq!(heads(&frames), 1, "one answered, two held back");
+    assert_eq!(heads(&frames), 1, "one answered, three held back");
     let mut open = Vec::new();
     frame::write_settings(&mut open, &[(setting::INITIAL_WINDOW_SIZE, 4 << 20)]);
     open.extend(raw_frame(
@@ -167,7 +170,7 @@ fn waiting_streams_start_when_the_windows_open() {
     c.send(&open);
     let mut done = 0;
     let mut got = Vec::new();
-    while done < 3 && !c.eof {
+    while done < 4 && !c.eof {
         let f = c.until(|h| h.kind == kind::DATA && h.has(flag::END_STREAM));
         done += f
             .iter()
@@ -175,7 +178,13 @@ fn waiting_streams_start_when_the_windows_open() {
             .count();
         got.extend(f);
     }
-    assert_eq!(done, 3, "every stream finished");
-    assert_eq!(heads(&got), 2, "the held streams answered");
-    assert_eq!(data_len(&got), 3_000_000);
+    assert_eq!(done, 4, "every stream finished");
+    assert_eq!(heads(&got), 3, "the held streams answered");
+    assert_eq!(data_len(&got), 3_000_000 + 4);
+    let count: Vec<u8> = got
+        .iter()
+        .filter(|(h, _)| h.kind == kind::DATA && h.stream == 7)
+        .flat_map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(count, b"1000", "the held upload reached the handler whole");
 }

@@ -321,6 +321,12 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        if let Some(e) = self.streams.get_mut(&id).filter(|e| e.waiting.is_some()) {
+            // Not begun yet: kept, its window closed, until it starts.
+            e.body_len += data.len() as u64;
+            e.held.push_back(data);
+            return;
+        }
         let Some(e) = self.streams.get_mut(&id).filter(|e| e.handled) else {
             conn.release(id, data.len()); // not read by anyone
             return;

@@ -6,6 +6,7 @@
 //!   on `Writable`, counting what was accepted and whether a write was
 //!   refused (back-pressure)
 //! - `GET /empty`: 204, no body
+//! - `POST /count`: answers the number of body bytes received
 //! - anything else: `ok`
 //!
 //! Servers bind 127.0.0.1 only and stop when dropped.
@@ -38,6 +39,7 @@ pub struct Seen {
 #[derive(Default)]
 pub struct Session {
     streamed: usize,
+    received: usize,
 }
 
 struct App(Arc<Seen>);
@@ -51,6 +53,7 @@ impl HttpHandler for App {
                 let r = match r.path() {
                     "/big" => cx.respond(200, &[], &BIG),
                     "/empty" => cx.respond(204, &[], b""),
+                    "/count" => Ok(()), // answered at BodyEnd
                     "/stream" => {
                         cx.request_writable();
                         cx.start_response(200, &[], Some(STREAM_LEN as u64))
@@ -58,6 +61,11 @@ impl HttpHandler for App {
                     _ => cx.respond(200, &[], b"ok\n"),
                 };
                 r.expect("response");
+            }
+            HttpEvent::Body(d) => s.received += d.len(),
+            HttpEvent::BodyEnd if cx.request().is_some_and(|r| r.path() == "/count") => {
+                let n = s.received.to_string();
+                cx.respond(200, &[], n.as_bytes()).expect("count");
             }
             HttpEvent::Writable => {
                 while s.streamed < STREAM_LEN {
@@ -214,18 +222,19 @@ pub fn raw_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
 
 /// A HEADERS frame for `GET path` ending the stream.
 pub fn get(stream: u32, path: &str) -> Vec<u8> {
+    request(stream, "GET", path, true)
+}
+
+/// A HEADERS frame for `method path`; `end`: no body follows.
+pub fn request(stream: u32, method: &str, path: &str, end: bool) -> Vec<u8> {
     let block = loona_hpack::Encoder::new().encode([
-        (&b":method"[..], &b"GET"[..]),
+        (&b":method"[..], method.as_bytes()),
         (b":scheme", b"http"),
         (b":path", path.as_bytes()),
         (b":authority", b"t"),
     ]);
-    raw_frame(
-        kind::HEADERS,
-        flag::END_HEADERS | flag::END_STREAM,
-        stream,
-        &block,
-    )
+    let flags = flag::END_HEADERS | if end { flag::END_STREAM } else { 0 };
+    raw_frame(kind::HEADERS, flags, stream, &block)
 }
 
 pub fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
