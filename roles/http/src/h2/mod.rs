@@ -1,7 +1,7 @@
 //! HTTP/2 server (RFC 9113) for the same [`HttpProtocol`] handlers and
 //! mounts as HTTP/1.1: a connection negotiated by ALPN `h2` on TLS, or a
 //! cleartext one opening with the HTTP/2 preface (prior knowledge), runs
-//! the [`role`] instead of the HTTP/1 one; each stream is one exchange
+//! the `role` instead of the HTTP/1 one; each stream is one exchange
 //! for the handler, with its own session.
 //!
 //! `frame` and `request` are pure, `conn` is the sans-IO connection state
