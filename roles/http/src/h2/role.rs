@@ -22,8 +22,8 @@
 //! only.
 //!
 //! Timeouts: with no stream, the keep-alive timeout; while a request body
-//! is due, the body timeout; while DATA is parked and none of it has been
-//! sent for [`H2Config::send_stall_timeout`], the connection ends with
+//! is due, the body timeout; while DATA is parked and no DATA at all has
+//! been sent for [`H2Config::send_stall_timeout`], the connection ends with
 //! GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5: a peer that keeps its
 //! windows closed while the server holds its responses). The stall clock
 //! restarts only when DATA goes out, never on PING or other frames. After
@@ -83,6 +83,20 @@ pub(crate) fn prior_knowledge<H: HttpHandler>(
 
 /// Largest file chunk queued per stream at a time.
 const CHUNK: usize = 64 * 1024;
+
+/// Whether a stream can make progress on the next writable pass: its
+/// parked DATA has left, and the connection has room for what it would
+/// write (a file chunk, or whatever a handler writes on `Writable`).
+/// `ready_to_write` and `service_writes` must agree on it, or writable
+/// passes would spin without progress.
+fn may_write(conn: &H2Conn, id: u32, st: &StreamState) -> bool {
+    let room = match st.resp {
+        H2Resp::File(_) => conn.may_park(CHUNK),
+        _ if st.wants_writable => !conn.at_cap(),
+        _ => false,
+    };
+    room && conn.pending(id) == 0 && conn.can_send(id)
+}
 
 /// One stream as the role keeps it.
 struct Entry<S> {
@@ -398,12 +412,9 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_ref() else {
             return false;
         };
-        !conn.at_cap()
-            && self.streams.iter().any(|(id, e)| {
-                (e.st.wants_writable || matches!(e.st.resp, H2Resp::File(_)))
-                    && conn.pending(*id) == 0
-                    && conn.can_send(*id)
-            })
+        self.streams
+            .iter()
+            .any(|(id, e)| may_write(conn, *id, &e.st))
     }
 
     /// The socket drained: next file chunks, and `Writable` for streams
@@ -412,13 +423,10 @@ impl<H: HttpHandler> H2Role<H> {
         let mut writable = Vec::new();
         if let Some(conn) = self.conn.as_mut() {
             for (id, e) in self.streams.iter_mut() {
-                if conn.pending(*id) > 0 || !conn.can_send(*id) {
+                if !may_write(conn, *id, &e.st) {
                     continue;
                 }
                 if let H2Resp::File(send) = &mut e.st.resp {
-                    if !conn.may_park(CHUNK) {
-                        continue;
-                    }
                     match send.next_chunk(CHUNK) {
                         Ok(Some(c)) => {
                             let last = send.remaining() == 0;
@@ -436,7 +444,7 @@ impl<H: HttpHandler> H2Role<H> {
                             e.st.resp = H2Resp::Done;
                         }
                     }
-                } else if e.st.wants_writable && !conn.at_cap() {
+                } else {
                     e.st.wants_writable = false;
                     writable.push(*id);
                 }

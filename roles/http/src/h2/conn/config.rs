@@ -29,10 +29,13 @@ pub struct H2Config {
     /// response as large as the largest so far would not fit. One write
     /// (or one `respond` body, which is parked whole) may cross it.
     pub max_parked: usize,
-    /// How long response DATA may stay parked with none of it sent (the
-    /// peer keeps its windows closed) before the connection ends with
-    /// GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5). Frames the peer sends
-    /// (PING, SETTINGS, ...) do not restart it; only DATA going out does.
+    /// How long the connection may hold parked response DATA without
+    /// sending any DATA at all (the peer keeps its windows closed) before
+    /// it ends with GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5: the peer
+    /// holds the server's memory without reading). Frames the peer sends
+    /// (PING, SETTINGS, ...) do not restart the clock; only DATA going
+    /// out does. A stream whose window alone stays closed while others
+    /// progress keeps its parked bytes, inside the cap.
     pub send_stall_timeout: Duration,
 }
 
