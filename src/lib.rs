@@ -16,7 +16,8 @@
 //! | `loop-uloop` | OpenWrt uloop (libubox, built from source by libubox-sys; needs cmake): owned, or watchers on the process's uloop |
 //! | `loop-sdevent` | systemd sd-event: owned, or sources on a host's `sd_event` (needs libsystemd-dev) |
 //! | `role-raw`  | raw TCP/Unix/UDP sockets and files (default) |
-//! | `role-http1` | HTTP/1.1 server and client, HTTP/2 server (default) |
+//! | `role-http1` | HTTP/1.1 server and client (default) |
+//! | `role-http2` | HTTP/2 server on the same handlers and mounts; implies `role-http1` (default) |
 //! | `tls-rustls` | TLS through rustls, on any loop (default) |
 //! | `tls-openssl` | TLS through the system OpenSSL, on any loop (needs libssl-dev) |
 //! | `role-ws`   | WebSocket server and client, permessage-deflate (default) |

@@ -35,19 +35,36 @@
 //!
 //! Parsers live in [`parse`] (pure, fuzzed); this crate never touches a
 //! socket: the core does the I/O.
+//!
+//! Features: `http1` (the HTTP/1.1 server and client) and `http2` (the
+//! HTTP/2 server, which needs `http1`: it is entered from the HTTP/1
+//! server's listener), both default. Without `http2` no HTTP/2 code is
+//! built, and HTTP/2 prefaces are refused as HTTP/1.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "http1")]
 pub mod client;
+#[cfg(feature = "http2")]
 pub mod h2;
+#[cfg(all(feature = "http1", not(feature = "http2")))]
+#[path = "h2_off.rs"]
+mod h2;
 pub mod parse;
+#[cfg(feature = "http1")]
 pub mod server;
 
+#[cfg(feature = "http1")]
 pub use client::{
     ClientCx, ClientError, ClientEvent, ClientRequest, HttpClientHandler, HttpClientProtocol,
     RequestBody,
 };
+#[cfg(feature = "http1")]
 pub use server::config::{Beneath, Mount, ServerConfig};
+#[cfg(feature = "http1")]
 pub use server::exchange::{HttpCx, HttpError};
+#[cfg(feature = "http1")]
 pub use server::protocol::{HttpEvent, HttpHandler, HttpProtocol, NotFound};
+#[cfg(feature = "http1")]
 pub use server::request::Request;
+#[cfg(feature = "http1")]
 pub use server::role::UpgradeRequest;

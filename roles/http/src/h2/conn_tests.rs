@@ -758,3 +758,56 @@ fn rapid_reset_and_empty_continuation_floods_end_the_connection() {
         Err(ErrorCode::EnhanceYourCalm)
     );
 }
+
+#[test]
+fn parked_bytes_are_counted_per_connection_and_released() {
+    let cfg = H2Config {
+        max_parked: 100,
+        ..H2Config::default()
+    };
+    let input = cat(&[
+        PREFACE,
+        &settings(&[(setting::INITIAL_WINDOW_SIZE, 0)]),
+        &headers(1, GET, flag::END_STREAM),
+        &headers(3, GET, flag::END_STREAM),
+    ]);
+    let mut r = run_with(cfg, &input);
+    assert!(r.conn.may_park(1000), "one write may cross an empty cap");
+    for id in [1, 3] {
+        r.conn.send_head(id, 200, &[], false).expect("head");
+    }
+    r.conn.send_data(1, &[1; 30], false).expect("data");
+    r.conn.send_data(1, &[2; 30], false).expect("data");
+    r.conn.send_data(3, &[3; 10], false).expect("data");
+    assert_eq!((r.conn.parked(), r.conn.pending(1)), (70, 60));
+    assert!(r.conn.may_park(30) && !r.conn.may_park(31) && !r.conn.at_cap());
+    assert!(
+        r.conn.may_start(),
+        "one more write as large as the largest fits"
+    );
+    r.conn.send_data(3, &[3; 10], false).expect("data");
+    assert!(!r.conn.may_start(), "now it would not");
+    // A 45-byte window on stream 1 sends across its two parked chunks.
+    let sent = r.conn.data_sent();
+    r.conn
+        .receive(&f(kind::WINDOW_UPDATE, 0, 1, &45u32.to_be_bytes()))
+        .expect("window");
+    let out = frames(&r.conn.take_output());
+    let data: Vec<u8> = out
+        .iter()
+        .filter(|(h, _)| h.kind == kind::DATA)
+        .flat_map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(data, [vec![1; 30], vec![2; 15]].concat());
+    assert_eq!((r.conn.parked(), r.conn.data_sent() - sent), (35, 45));
+    r.conn.reset(1, ErrorCode::Cancel);
+    assert_eq!(r.conn.parked(), 20, "a reset stream's bytes are dropped");
+    r.conn.fail(ErrorCode::EnhanceYourCalm, "stalled");
+    assert_eq!(r.conn.parked(), 0);
+    assert!(r.conn.failed() && r.conn.finished());
+    assert!(
+        r.conn.send_data(3, b"late", false).is_err(),
+        "nothing after GOAWAY"
+    );
+    assert_eq!(goaway_code(&frames(&r.conn.take_output())), Some(0xb));
+}

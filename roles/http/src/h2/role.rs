@@ -4,174 +4,99 @@
 //! `Body`, `BodyEnd`, `Writable`, `Closed`), and serves mounts itself.
 //!
 //! Output pacing: response DATA waits inside the connection for the
-//! peer's flow-control windows; a stream is offered `Writable` (and a
-//! streamed file its next chunk) only once its queued DATA has left, and
-//! only when the socket's own output drained (the core's writable
-//! callback), so memory stays bounded by one chunk per stream. A paused
-//! stream (`pause_body`) holds its received DATA and does not reopen its
-//! window, so the peer stops sending on that stream only.
+//! peer's flow-control windows, at most [`H2Config::max_parked`] bytes
+//! per connection (one write may cross it). A stream is offered
+//! `Writable` (and a streamed file its next chunk) only once its parked
+//! DATA has left, the connection is under its cap, and the socket's own
+//! output drained (the core's writable callback). At the cap,
+//! `write_body` is refused with [`lws_core::Error::OutputLimit`] (as on
+//! HTTP/1 when the socket is behind) and a `Writable` follows when room
+//! frees up. While one more response as large as the largest so far
+//! would not fit under the cap ([`H2Conn::may_start`]), new streams wait,
+//! head parsed, before their handler or mount sees them, and streams not
+//! yet answering get no body events, so no handler is asked for another
+//! response body while the peer is not reading: a `respond` body is
+//! parked whole (the handler's slice cannot be kept), so the bound is the
+//! cap, crossed at most by one write or body. A paused stream (`pause_body`) holds its received DATA and
+//! does not reopen its window, so the peer stops sending on that stream
+//! only.
+//!
+//! Timeouts: with no stream, the keep-alive timeout; while a request body
+//! is due, the body timeout; while DATA is parked and no DATA at all has
+//! been sent for [`H2Config::send_stall_timeout`], the connection ends with
+//! GOAWAY(ENHANCE_YOUR_CALM) (RFC 9113 §10.5: a peer that keeps its
+//! windows closed while the server holds its responses). The stall clock
+//! restarts only when DATA goes out, never on PING or other frames. After
+//! any connection error (GOAWAY with an error code) the output is flushed
+//! and the connection closed at once (§5.4.1), streams in progress or not.
 //!
 //! This module must not parse frames (that is `conn`) or touch sockets.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::marker::PhantomData;
+use std::time::Instant;
 
 use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 
-use crate::h2::conn::{H2Conn, H2Event, StreamGone};
-use crate::h2::frame::ErrorCode;
+use crate::h2::conn::{H2Config, H2Conn, H2Event};
+pub(crate) use crate::h2::exchange::StreamCx;
+use crate::h2::exchange::{H2Resp, StreamState, send_head};
+use crate::h2::frame::{ErrorCode, PREFACE};
 use crate::parse::{BodyFraming, RequestHead};
-use crate::server::exchange::{HttpCx, HttpError};
-use crate::server::files::{self, FileBody, FileReply, FileSend};
+use crate::server::exchange::HttpCx;
+use crate::server::files::{self, FileBody, FileReply};
 use crate::server::method;
 use crate::server::protocol::{Ev, HttpHandler, HttpProtocol, proto_of};
 use crate::server::request::Request;
 
+/// The HTTP/1 server's first bytes: while they match the HTTP/2 preface
+/// (prior knowledge), hold them in `inbuf`; once it is whole, switch the
+/// connection to HTTP/2 with them. `None`: go on as HTTP/1 (`fresh` is
+/// then cleared).
+pub(crate) fn prior_knowledge<H: HttpHandler>(
+    fresh: &mut bool,
+    inbuf: &mut Vec<u8>,
+    cx: &mut ConnCx<'_>,
+    proto: &HttpProtocol<H>,
+    data: &[u8],
+) -> Option<Disposition> {
+    if !*fresh || !proto.config.http2 {
+        return None;
+    }
+    // HTTP/2 with prior knowledge starts with the preface (which HTTP/1
+    // would reject as version 2.0): hand the bytes over. While fresh,
+    // `inbuf` holds only a matching part of it, so only `data` needs
+    // comparing, and HTTP/1 input is not copied.
+    let seen = inbuf.len();
+    let n = (seen + data.len()).min(PREFACE.len());
+    if data[..n - seen] == PREFACE[seen..n] {
+        inbuf.extend_from_slice(data);
+        if n == PREFACE.len() {
+            cx.set_timeout(None);
+            let all = std::mem::take(inbuf);
+            return Some(Disposition::Transition(Box::new(H2Role::<H>::new(all))));
+        }
+        return Some(Disposition::Continue);
+    }
+    *fresh = false;
+    None
+}
+
 /// Largest file chunk queued per stream at a time.
 const CHUNK: usize = 64 * 1024;
 
-/// Where a stream's response stands.
-#[derive(Debug)]
-pub(crate) enum H2Resp {
-    NotStarted,
-    Streaming { remaining: Option<u64> },
-    File(FileSend),
-    Done,
-}
-
-/// The response side of one stream, as `HttpCx` drives it.
-#[derive(Debug)]
-pub(crate) struct StreamState {
-    resp: H2Resp,
-    wants_writable: bool,
-    paused: bool,
-}
-
-/// What `HttpCx` holds for an HTTP/2 exchange.
-pub(crate) struct StreamCx<'c> {
-    conn: &'c mut H2Conn,
-    id: u32,
-    st: &'c mut StreamState,
-}
-
-/// Queue a response head: `headers` without any `content-length` of
-/// theirs (the library frames), plus `content-length: length` when given;
-/// END_STREAM when `no_body`.
-fn send_head(
-    conn: &mut H2Conn,
-    id: u32,
-    status: u16,
-    headers: &[(&str, &str)],
-    length: Option<u64>,
-    no_body: bool,
-) -> Result<(), StreamGone> {
-    let len = length.map(|n| n.to_string());
-    let mut fields: Vec<(&str, &str)> = headers
-        .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
-        .copied()
-        .collect();
-    if let Some(l) = &len {
-        fields.push(("content-length", l));
-    }
-    conn.send_head(id, status, &fields, no_body)
-}
-
-impl StreamCx<'_> {
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    pub fn respond(
-        &mut self,
-        req: &Request,
-        status: u16,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<(), HttpError> {
-        if !matches!(self.st.resp, H2Resp::NotStarted) {
-            return Err(HttpError::AlreadyResponded);
-        }
-        let length = (status >= 200 && status != 204 && status != 304).then_some(body.len() as u64);
-        let no_body = req.bodiless_response(status) || body.is_empty();
-        send_head(self.conn, self.id, status, headers, length, no_body)?;
-        if !no_body {
-            self.conn.send_data(self.id, body, true)?;
-        }
-        self.st.resp = H2Resp::Done;
-        Ok(())
-    }
-
-    pub fn start_response(
-        &mut self,
-        req: &Request,
-        status: u16,
-        headers: &[(&str, &str)],
-        length: Option<u64>,
-    ) -> Result<(), HttpError> {
-        if !matches!(self.st.resp, H2Resp::NotStarted) {
-            return Err(HttpError::AlreadyResponded);
-        }
-        let no_body = req.bodiless_response(status) || length == Some(0);
-        send_head(self.conn, self.id, status, headers, length, no_body)?;
-        self.st.resp = match no_body {
-            true => H2Resp::Done,
-            false => H2Resp::Streaming { remaining: length },
-        };
-        Ok(())
-    }
-
-    pub fn write_body(&mut self, data: &[u8]) -> Result<(), HttpError> {
-        let H2Resp::Streaming { remaining } = &mut self.st.resp else {
-            return Err(HttpError::NotStreaming);
-        };
-        if data.is_empty() {
-            return Ok(());
-        }
-        if let Some(left) = remaining {
-            let n = data.len() as u64;
-            if n > *left {
-                return Err(HttpError::BodyTooLong { excess: n - *left });
-            }
-            *left -= n;
-        }
-        self.conn.send_data(self.id, data, false)?;
-        Ok(())
-    }
-
-    pub fn finish(&mut self) -> Result<(), HttpError> {
-        let H2Resp::Streaming { remaining } = self.st.resp else {
-            return Err(HttpError::NotStreaming);
-        };
-        self.st.resp = H2Resp::Done;
-        if let Some(missing) = remaining.filter(|m| *m > 0) {
-            // The peer would wait for bytes that never come.
-            self.conn.reset(self.id, ErrorCode::Internal);
-            return Err(HttpError::BodyIncomplete { missing });
-        }
-        self.conn.send_data(self.id, &[], true)?;
-        Ok(())
-    }
-
-    pub fn request_writable(&mut self) {
-        self.st.wants_writable = true;
-    }
-
-    pub fn pause_body(&mut self, paused: bool) {
-        self.st.paused = paused;
-    }
-
-    pub fn response_done(&self) -> bool {
-        matches!(self.st.resp, H2Resp::Done)
-    }
-
-    /// Reset the stream unless its response is complete.
-    pub fn cancel(&mut self) {
-        if !self.response_done() {
-            self.conn.reset(self.id, ErrorCode::Cancel);
-            self.st.resp = H2Resp::Done;
-        }
-    }
+/// Whether a stream can make progress on the next writable pass: its
+/// parked DATA has left, and the connection has room for what it would
+/// write (a file chunk, or whatever a handler writes on `Writable`).
+/// `ready_to_write` and `service_writes` must agree on it, or writable
+/// passes would spin without progress.
+fn may_write(conn: &H2Conn, id: u32, st: &StreamState) -> bool {
+    let room = match st.resp {
+        H2Resp::File(_) => conn.may_park(CHUNK),
+        _ if st.wants_writable => !conn.at_cap(),
+        _ => false,
+    };
+    room && conn.pending(id) == 0 && conn.can_send(id)
 }
 
 /// One stream as the role keeps it.
@@ -183,8 +108,23 @@ struct Entry<S> {
     handled: bool,
     body_done: bool,
     body_len: u64,
-    /// DATA received while paused, not yet delivered.
+    /// DATA received while paused (or held at the cap), not delivered.
     held: VecDeque<Vec<u8>>,
+    /// `BodyEnd` was delivered.
+    end_delivered: bool,
+    /// The request head of a stream that waits (the connection was at its
+    /// parking cap) before its handler or mount sees it.
+    waiting: Option<Result<RequestHead, u16>>,
+}
+
+impl<S> Entry<S> {
+    /// Body events are held: paused by the handler, or not answering yet
+    /// while new responses are held back (see [`H2Conn::may_start`]).
+    fn holds(&self, held_back: bool) -> bool {
+        self.waiting.is_some()
+            || self.st.paused
+            || (held_back && matches!(self.st.resp, H2Resp::NotStarted))
+    }
 }
 
 pub(crate) struct H2Role<H: HttpHandler> {
@@ -192,6 +132,11 @@ pub(crate) struct H2Role<H: HttpHandler> {
     /// Bytes the HTTP/1 role read before handing over (the preface).
     initial: Vec<u8>,
     streams: BTreeMap<u32, Entry<H::Exchange>>,
+    /// Streams waiting for room under the parking cap, oldest first.
+    waiting: VecDeque<u32>,
+    /// Since when parked DATA has made no progress, and the DATA count
+    /// then.
+    stall: Option<(Instant, u64)>,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -201,6 +146,8 @@ impl<H: HttpHandler> H2Role<H> {
             conn: None,
             initial,
             streams: BTreeMap::new(),
+            waiting: VecDeque::new(),
+            stall: None,
             _h: PhantomData,
         }
     }
@@ -247,9 +194,11 @@ impl<H: HttpHandler> H2Role<H> {
                 H2Event::Request { stream, head } => self.begin(cx, proto, stream, head),
                 H2Event::Data { stream, data } => self.body(cx, proto, stream, data),
                 H2Event::End { stream } => {
+                    let held_back = self.held_back();
                     if let Some(e) = self.streams.get_mut(&stream) {
                         e.body_done = true;
-                        if e.held.is_empty() {
+                        if e.held.is_empty() && !e.holds(held_back) {
+                            e.end_delivered = true;
                             self.emit(cx, proto, stream, Ev::BodyEnd);
                         }
                     }
@@ -264,6 +213,13 @@ impl<H: HttpHandler> H2Role<H> {
         }
     }
 
+    /// New responses wait: the connection parks too much already.
+    fn held_back(&self) -> bool {
+        self.conn.as_ref().is_some_and(|c| !c.may_start())
+    }
+
+    /// A new stream: begun now, or made to wait while the connection is
+    /// at its parking cap.
     fn begin(
         &mut self,
         cx: &mut ConnCx<'_>,
@@ -283,7 +239,44 @@ impl<H: HttpHandler> H2Role<H> {
             body_done: false,
             body_len: 0,
             held: VecDeque::new(),
+            end_delivered: false,
+            waiting: None,
         };
+        if self.held_back() {
+            entry.waiting = Some(head);
+            self.streams.insert(id, entry);
+            self.waiting.push_back(id);
+            return;
+        }
+        self.start(cx, proto, id, entry, head);
+    }
+
+    /// Begin waiting streams, oldest first, while there is room.
+    fn start_waiting(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
+        while !self.held_back() {
+            let Some(id) = self.waiting.pop_front() else {
+                return;
+            };
+            let Some(mut entry) = self.streams.remove(&id) else {
+                continue; // reset meanwhile
+            };
+            let Some(head) = entry.waiting.take() else {
+                self.streams.insert(id, entry);
+                continue;
+            };
+            self.start(cx, proto, id, entry, head);
+        }
+    }
+
+    /// Route a stream to an error reply, a mount or the handler.
+    fn start(
+        &mut self,
+        cx: &mut ConnCx<'_>,
+        proto: &mut HttpProtocol<H>,
+        id: u32,
+        mut entry: Entry<H::Exchange>,
+        head: Result<RequestHead, u16>,
+    ) {
         let request = match head {
             Ok(h) if matches!(h.framing, BodyFraming::Length(n) if n > proto.config.max_body) => {
                 self.streams.insert(id, entry);
@@ -343,6 +336,12 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        if let Some(e) = self.streams.get_mut(&id).filter(|e| e.waiting.is_some()) {
+            // Not begun yet: kept, its window closed, until it starts.
+            e.body_len += data.len() as u64;
+            e.held.push_back(data);
+            return;
+        }
         let Some(e) = self.streams.get_mut(&id).filter(|e| e.handled) else {
             conn.release(id, data.len()); // not read by anyone
             return;
@@ -357,7 +356,7 @@ impl<H: HttpHandler> H2Role<H> {
             }
             return;
         }
-        if e.st.paused || !e.held.is_empty() {
+        if e.holds(!conn.may_start()) || !e.held.is_empty() {
             e.held.push_back(data);
             return;
         }
@@ -368,31 +367,42 @@ impl<H: HttpHandler> H2Role<H> {
         }
     }
 
-    /// Deliver DATA held while streams were paused, now unpaused.
+    /// Deliver body events held while streams were paused or the
+    /// connection at its cap, now that they no longer are.
     fn drain_held(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) {
+        let at_cap = self.held_back();
         let ready: Vec<u32> = self
             .streams
             .iter()
-            .filter(|(_, e)| !e.st.paused && !e.held.is_empty())
+            .filter(|(_, e)| {
+                !e.holds(at_cap) && !e.held.is_empty() || e.body_done && !e.end_delivered
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in ready {
-            while let Some(chunk) = self
-                .streams
-                .get_mut(&id)
-                .filter(|e| !e.st.paused)
-                .and_then(|e| e.held.pop_front())
-            {
+            loop {
+                let held_back = self.held_back();
+                let Some(chunk) = self
+                    .streams
+                    .get_mut(&id)
+                    .filter(|e| !e.holds(held_back))
+                    .and_then(|e| e.held.pop_front())
+                else {
+                    break;
+                };
                 self.emit(cx, proto, id, Ev::Body(&chunk));
                 if let Some(conn) = self.conn.as_mut() {
                     conn.release(id, chunk.len());
                 }
             }
-            if self
-                .streams
-                .get(&id)
-                .is_some_and(|e| e.held.is_empty() && e.body_done)
+            let held_back = self.held_back();
+            if let Some(e) = self.streams.get_mut(&id)
+                && e.held.is_empty()
+                && e.body_done
+                && !e.end_delivered
+                && !e.holds(held_back)
             {
+                e.end_delivered = true;
                 self.emit(cx, proto, id, Ev::BodyEnd);
             }
         }
@@ -403,11 +413,9 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_ref() else {
             return false;
         };
-        self.streams.iter().any(|(id, e)| {
-            (e.st.wants_writable || matches!(e.st.resp, H2Resp::File(_)))
-                && conn.pending(*id) == 0
-                && conn.can_send(*id)
-        })
+        self.streams
+            .iter()
+            .any(|(id, e)| may_write(conn, *id, &e.st))
     }
 
     /// The socket drained: next file chunks, and `Writable` for streams
@@ -416,7 +424,7 @@ impl<H: HttpHandler> H2Role<H> {
         let mut writable = Vec::new();
         if let Some(conn) = self.conn.as_mut() {
             for (id, e) in self.streams.iter_mut() {
-                if conn.pending(*id) > 0 || !conn.can_send(*id) {
+                if !may_write(conn, *id, &e.st) {
                     continue;
                 }
                 if let H2Resp::File(send) = &mut e.st.resp {
@@ -437,7 +445,7 @@ impl<H: HttpHandler> H2Role<H> {
                             e.st.resp = H2Resp::Done;
                         }
                     }
-                } else if e.st.wants_writable {
+                } else {
                     e.st.wants_writable = false;
                     writable.push(*id);
                 }
@@ -478,6 +486,7 @@ impl<H: HttpHandler> H2Role<H> {
     /// After any input or output step: flush, keep timeouts and writable
     /// interest right, close when the connection is finished.
     fn settle(&mut self, cx: &mut ConnCx<'_>, proto: &mut HttpProtocol<H>) -> Disposition {
+        self.start_waiting(cx, proto);
         self.drain_held(cx, proto);
         self.reap(cx, proto);
         self.flush(cx);
@@ -487,21 +496,46 @@ impl<H: HttpHandler> H2Role<H> {
         let Some(conn) = self.conn.as_ref() else {
             return Disposition::Continue;
         };
+        if conn.failed() {
+            return Disposition::Close(CloseReason::Protocol("HTTP/2 connection error".into()));
+        }
         if conn.finished() {
             return Disposition::Close(CloseReason::Normal);
         }
+        // The stall clock runs while DATA is parked and none goes out.
+        self.stall = match self.stall {
+            _ if conn.parked() == 0 => None,
+            Some((since, sent)) if sent == conn.data_sent() => Some((since, sent)),
+            _ => Some((cx.now(), conn.data_sent())),
+        };
         if cx.is_closing() {
             // Closing via GOAWAY: the core's close timeout bounds the drain.
             return Disposition::Continue;
         }
-        // Paused streams stall by the handler's choice, not the client's.
-        let uploading = self.streams.values().any(|e| !e.body_done && !e.st.paused);
-        cx.set_timeout(match (self.streams.is_empty(), uploading) {
+        // Paused streams stall by the handler's choice, not the client's,
+        // and streams held at the cap by the server's.
+        let held_back = !conn.may_start();
+        let uploading = self
+            .streams
+            .values()
+            .any(|e| !e.body_done && !e.holds(held_back));
+        let idle = match (self.streams.is_empty(), uploading) {
             (true, _) => Some(proto.config.keepalive_timeout),
             (false, true) => Some(proto.config.body_timeout),
             (false, false) => None,
+        };
+        let stall = self.stall_left(cx, &proto.config.h2);
+        cx.set_timeout(match (idle, stall) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         });
         Disposition::Continue
+    }
+
+    /// Time left before the send-stall timeout, if the clock runs.
+    fn stall_left(&self, cx: &ConnCx<'_>, cfg: &H2Config) -> Option<std::time::Duration> {
+        let (since, _) = self.stall?;
+        Some((since + cfg.send_stall_timeout).saturating_duration_since(cx.now()))
     }
 
     fn input(
@@ -560,8 +594,19 @@ impl<H: HttpHandler> Role for H2Role<H> {
         self.settle(cx, proto)
     }
 
-    fn on_timeout(&mut self, cx: &mut ConnCx<'_>, _p: &mut dyn Protocol) -> Disposition {
+    fn on_timeout(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol) -> Disposition {
+        let stalled = proto_of::<H>(p)
+            .and_then(|proto| self.stall_left(cx, &proto.config.h2))
+            .is_some_and(|left| left.is_zero());
         if let Some(conn) = self.conn.as_mut() {
+            if stalled {
+                log::debug!("{:?}: HTTP/2 sends stalled on flow control", cx.token());
+                conn.fail(ErrorCode::EnhanceYourCalm, "send stalled on flow control");
+                self.flush(cx);
+                return Disposition::Close(CloseReason::Protocol(
+                    "HTTP/2 sends stalled on flow control".into(),
+                ));
+            }
             conn.shutdown();
         }
         self.flush(cx);
@@ -580,6 +625,12 @@ impl<H: HttpHandler> Role for H2Role<H> {
         let Some(conn) = self.conn.as_mut() else {
             return false;
         };
+        if conn.failed() {
+            // GOAWAY with an error code went out: flush and close now
+            // (RFC 9113 §5.4.1), whatever streams were in progress.
+            self.flush(cx);
+            return false;
+        }
         conn.shutdown();
         self.flush(cx);
         !self.streams.is_empty()

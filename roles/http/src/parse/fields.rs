@@ -17,6 +17,7 @@ impl Headers {
     }
 
     /// Fields already validated and lower-cased (HTTP/2 header lists).
+    #[cfg(feature = "http2")]
     pub(crate) fn from_pairs(fields: Vec<(String, Vec<u8>)>) -> Self {
         Headers { fields }
     }

@@ -68,11 +68,13 @@ pub struct ServerConfig {
     /// The vhost protocol that takes WebSocket upgrades whose
     /// `Sec-WebSocket-Protocol` names no protocol of the vhost.
     pub websocket: Option<String>,
+    #[cfg(feature = "http2")]
     /// Serve HTTP/2 (RFC 9113) on connections that negotiate ALPN `h2`
     /// (list it in the vhost's `TlsServerSpec`) or open with the HTTP/2
     /// preface in cleartext (prior knowledge). Default on.
     pub http2: bool,
     /// HTTP/2 windows and limits (its header limits follow `limits`).
+    #[cfg(feature = "http2")]
     pub h2: crate::h2::H2Config,
     /// Methods the handler implements beyond the standard ones
     /// ([`crate::server::method::STANDARD`]), e.g. `PROPFIND`; any other
@@ -94,7 +96,9 @@ impl Default for ServerConfig {
             max_pipeline: 64 * 1024,
             mounts: Vec::new(),
             websocket: None,
+            #[cfg(feature = "http2")]
             http2: true,
+            #[cfg(feature = "http2")]
             h2: crate::h2::H2Config::default(),
             methods: Vec::new(),
             connect: false,

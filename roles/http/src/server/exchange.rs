@@ -147,6 +147,7 @@ pub enum HttpError {
     #[error(transparent)]
     Write(lws_core::Error),
     /// The HTTP/2 stream was reset or already finished.
+    #[cfg(feature = "http2")]
     #[error(transparent)]
     StreamClosed(#[from] crate::h2::StreamGone),
     #[error("protocol upgrades are not available on HTTP/2")]
@@ -252,7 +253,11 @@ impl<'a> HttpCx<'_, 'a> {
         Ok(())
     }
 
-    /// Send part of a streamed response body.
+    /// Send part of a streamed response body. Refused with
+    /// [`lws_core::Error::OutputLimit`] (inside [`HttpError::Write`],
+    /// nothing written) when the output is too far behind: on HTTP/1 the
+    /// socket, on HTTP/2 the connection's parked bytes (`H2Config::max_parked`,
+    /// where a `Writable` then follows by itself); write again on `Writable`.
     pub fn write_body(&mut self, data: &[u8]) -> Result<(), HttpError> {
         if let Some(s) = &mut self.h2 {
             return s.write_body(data);

@@ -142,6 +142,7 @@ impl FileSend {
     }
 
     /// Bytes still to send.
+    #[cfg(feature = "http2")]
     pub fn remaining(&self) -> u64 {
         self.remaining
     }

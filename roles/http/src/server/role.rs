@@ -11,8 +11,6 @@ use std::marker::PhantomData;
 
 use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role};
 
-use crate::h2::frame::PREFACE;
-use crate::h2::role::H2Role;
 use crate::parse::chunked::Chunk;
 use crate::parse::response::{ResponseFraming, write_head};
 use crate::parse::{BodyFraming, ChunkedDecoder, RequestHead, parse_request};
@@ -39,6 +37,7 @@ pub(crate) struct ServerRole<H: HttpHandler> {
     /// The request's `Host` belongs to another vhost on this listener.
     moving: Option<String>,
     /// No request yet: the bytes may still be the HTTP/2 preface.
+    #[cfg(feature = "http2")]
     fresh: bool,
     _h: PhantomData<fn() -> H>,
 }
@@ -51,6 +50,7 @@ impl<H: HttpHandler> ServerRole<H> {
             inbuf: Vec::new(),
             head_started: false,
             moving: None,
+            #[cfg(feature = "http2")]
             fresh: true,
             _h: PhantomData,
         }
@@ -82,23 +82,11 @@ impl<H: HttpHandler> ServerRole<H> {
         proto: &mut HttpProtocol<H>,
         data: &[u8],
     ) -> Disposition {
-        if self.fresh && proto.config.http2 {
-            // HTTP/2 with prior knowledge starts with the preface (which
-            // HTTP/1 would reject as version 2.0): hand the bytes over.
-            // While fresh, `inbuf` holds only a matching part of it, so
-            // only `data` needs comparing, and HTTP/1 input is not copied.
-            let seen = self.inbuf.len();
-            let n = (seen + data.len()).min(PREFACE.len());
-            if data[..n - seen] == PREFACE[seen..n] {
-                self.inbuf.extend_from_slice(data);
-                if n == PREFACE.len() {
-                    cx.set_timeout(None);
-                    let all = std::mem::take(&mut self.inbuf);
-                    return Disposition::Transition(Box::new(H2Role::<H>::new(all)));
-                }
-                return Disposition::Continue;
-            }
-            self.fresh = false;
+        #[cfg(feature = "http2")]
+        if let Some(d) =
+            crate::h2::role::prior_knowledge::<H>(&mut self.fresh, &mut self.inbuf, cx, proto, data)
+        {
+            return d;
         }
         let (used, rest) = if self.inbuf.is_empty() {
             let used = self.process(cx, proto, data);
@@ -432,8 +420,10 @@ impl<H: HttpHandler> Role for ServerRole<H> {
 
     fn on_open(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol) -> Disposition {
         if let Some(proto) = proto_of::<H>(p) {
+            #[cfg(feature = "http2")]
             if proto.config.http2 && cx.alpn() == Some(b"h2") {
-                return Disposition::Transition(Box::new(H2Role::<H>::new(Vec::new())));
+                let h2 = crate::h2::role::H2Role::<H>::new(Vec::new());
+                return Disposition::Transition(Box::new(h2));
             }
             cx.set_timeout(Some(proto.config.header_timeout));
         }
