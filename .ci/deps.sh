@@ -7,6 +7,7 @@ PKGS=(
     pkg-config libclang-dev cmake                 # bindgen for the C loop -sys crates
     libglib2.0-dev libuv1-dev libevent-dev libev-dev libsystemd-dev libjson-c-dev
     libssl-dev                                    # the openssl TLS backend
+    valgrind                                      # memcheck over the C-loop adapters
     curl wrk nghttp2-client libwebsockets-test-server
     mosquitto mosquitto-clients                   # MQTT broker and clients (interop)
 )

@@ -1,7 +1,14 @@
 //! The library's GLib sources on one `MainContext`: a unix-fd source per
 //! descriptor (re-created when its interest changes, since a fd source's
 //! condition is fixed), one timeout source for the next deadline, and an
-//! idle source while forced service is pending.
+//! idle source while forced service is pending. Sources only report what
+//! they observe to a [`Sink`]; they never touch the context themselves.
+//!
+//! A sink that cannot take an observation now (the host re-entered its
+//! main context while the context is busy) keeps it for later: the source
+//! then removes itself, so a nested loop does not spin on a descriptor that
+//! stays ready, and [`Watchers::revive`] re-creates it once the kept
+//! observations have been served.
 
 use std::collections::HashMap;
 use std::os::fd::RawFd;
@@ -10,34 +17,35 @@ use std::time::{Duration, Instant};
 
 use glib::thread_guard::ThreadGuard;
 use glib::{ControlFlow, IOCondition, MainContext, Priority, Source};
-use lws_core::{Context, EventLib, Interest, Readiness, Token};
+use lws_core::{Context, EventLib, Interest, LoopEvent, Readiness, Token};
 
-/// Something a source observed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Fired {
-    Io(Token, Readiness),
-    Timer,
-    Forced,
+/// What a sink did with an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// Served or queued for the run loop: the source carries on.
+    Now,
+    /// Kept until the busy context is free: the source removes itself
+    /// until [`Watchers::revive`].
+    Later,
 }
 
 /// Where sources send what they observed (owned: a queue; foreign: the
-/// context directly).
-pub(crate) type Sink = Rc<dyn Fn(Fired)>;
+/// context directly, or kept for later while it is busy).
+pub(crate) type Sink = Rc<dyn Fn(LoopEvent) -> Taken>;
 
-/// Hand one observation to the context.
-pub(crate) fn deliver(ctx: &mut Context, f: Fired) {
-    match f {
-        Fired::Io(t, r) => ctx.service_io(t, r),
-        Fired::Timer => ctx.service_timers(Instant::now()),
-        Fired::Forced => ctx.service_forced(),
-    }
+/// One descriptor's source and what it was created for.
+struct FdSource {
+    src: Source,
+    token: Token,
+    interest: Interest,
 }
 
-/// The sources the library added to one `MainContext`.
+/// The sources the library added to one `MainContext`. Dropping it
+/// destroys them.
 pub struct Watchers {
     main: MainContext,
     sink: Sink,
-    fds: HashMap<RawFd, Source>,
+    fds: HashMap<RawFd, FdSource>,
     timer: Option<Source>,
     idle: Option<Source>,
 }
@@ -94,13 +102,17 @@ impl Watchers {
     /// After the context ran: apply its commands, arrange forced service.
     pub(crate) fn after_dispatch(&mut self, ctx: &mut Context) {
         self.sync(ctx);
+        // An idle source that left while its observation was kept for
+        // later is gone: arm a new one if still wanted.
+        if self.idle.as_ref().is_some_and(Source::is_destroyed) {
+            self.idle = None;
+        }
         // The idle source stays while forced work is wanted (it may be the
         // very source dispatching now) and goes as soon as it is not.
         if ctx.wants_forced_service() && self.idle.is_none() {
             let sink = ThreadGuard::new(self.sink.clone());
             let src = glib::idle_source_new(Some("lws-forced"), Priority::DEFAULT, move || {
-                (sink.get_ref())(Fired::Forced);
-                ControlFlow::Continue
+                flow((sink.get_ref())(LoopEvent::Forced))
             });
             src.attach(Some(&self.main));
             self.idle = Some(src);
@@ -111,30 +123,61 @@ impl Watchers {
         }
     }
 
+    /// Re-create the descriptor sources that removed themselves while
+    /// their observation was kept for later (see [`Taken::Later`]).
+    pub(crate) fn revive(&mut self) {
+        let gone: Vec<(RawFd, Token, Interest)> = self
+            .fds
+            .iter()
+            .filter(|(_, s)| s.src.is_destroyed())
+            .map(|(fd, s)| (*fd, s.token, s.interest))
+            .collect();
+        for (fd, token, interest) in gone {
+            let src = self.fd_source(fd, token, interest);
+            self.fds.insert(fd, src);
+        }
+    }
+
     /// Destroy every source.
     pub(crate) fn clear(&mut self) {
         for (_, s) in self.fds.drain() {
-            s.destroy();
+            s.src.destroy();
         }
         for s in [self.timer.take(), self.idle.take()].into_iter().flatten() {
             s.destroy();
         }
     }
 
-    fn fd_source(&self, fd: RawFd, token: Token, interest: Interest) -> Source {
+    fn fd_source(&self, fd: RawFd, token: Token, interest: Interest) -> FdSource {
         let sink = ThreadGuard::new(self.sink.clone());
         let src = glib_unix::fd_source_new(
             fd,
             condition(interest),
             Some("lws-fd"),
             Priority::DEFAULT,
-            move |_, c| {
-                (sink.get_ref())(Fired::Io(token, readiness(c)));
-                ControlFlow::Continue
-            },
+            move |_, c| flow((sink.get_ref())(LoopEvent::Io(token, readiness(c)))),
         );
         src.attach(Some(&self.main));
-        src
+        FdSource {
+            src,
+            token,
+            interest,
+        }
+    }
+}
+
+/// A repeating source carries on unless its observation was kept for
+/// later; then it removes itself until revived.
+fn flow(taken: Taken) -> ControlFlow {
+    match taken {
+        Taken::Now => ControlFlow::Continue,
+        Taken::Later => ControlFlow::Break,
+    }
+}
+
+impl Drop for Watchers {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -146,7 +189,7 @@ impl EventLib for Watchers {
     fn watch(&mut self, fd: RawFd, token: Token, interest: Interest) -> std::io::Result<()> {
         let src = self.fd_source(fd, token, interest);
         if let Some(old) = self.fds.insert(fd, src) {
-            old.destroy();
+            old.src.destroy();
         }
         Ok(())
     }
@@ -157,7 +200,7 @@ impl EventLib for Watchers {
 
     fn unwatch(&mut self, fd: RawFd, _: Token) -> std::io::Result<()> {
         if let Some(s) = self.fds.remove(&fd) {
-            s.destroy();
+            s.src.destroy();
         }
         Ok(())
     }
@@ -171,8 +214,9 @@ impl EventLib for Watchers {
         let wait = at.saturating_duration_since(Instant::now());
         let ms = Duration::from_millis(wait.as_micros().div_ceil(1000) as u64);
         let sink = ThreadGuard::new(self.sink.clone());
+        // One-shot: served now or kept for later, it has fired.
         let src = glib::timeout_source_new(ms, Some("lws-timer"), Priority::DEFAULT, move || {
-            (sink.get_ref())(Fired::Timer);
+            (sink.get_ref())(LoopEvent::Timer);
             ControlFlow::Break
         });
         src.attach(Some(&self.main));
