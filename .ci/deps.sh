@@ -9,6 +9,7 @@ PKGS=(
     libssl-dev                                    # the openssl TLS backend
     curl wrk nghttp2-client libwebsockets-test-server
     mosquitto mosquitto-clients                   # MQTT broker and clients (interop)
+    dnsmasq                                       # DNS server for the resolver tests
 )
 missing=()
 for p in "${PKGS[@]}"; do

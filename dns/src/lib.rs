@@ -1,0 +1,4 @@
+//! lws-dns: a sans-IO asynchronous stub resolver.
+#![forbid(unsafe_code)]
+
+pub mod proto;
