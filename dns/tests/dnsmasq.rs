@@ -5,7 +5,9 @@
 
 mod peer;
 
-use lws_dns::{Answer, DnsError, FamilyPref, Hosts, Proto, ResolvConf, Resolver, ResolverConfig, SystemConfig};
+use lws_dns::{
+    Answer, DnsError, FamilyPref, Hosts, Proto, ResolvConf, Resolver, ResolverConfig, SystemConfig,
+};
 use peer::{Dnsmasq, Driver, dnsmasq_installed};
 use std::net::IpAddr;
 
@@ -24,8 +26,14 @@ fn records() -> Vec<String> {
 }
 
 fn driver(server: &Dnsmasq) -> Driver {
-    let resolv = format!("nameserver {}\nsearch lws.test\noptions timeout:5 attempts:2\n", server.addr);
-    let system = SystemConfig { resolv: ResolvConf::parse(&resolv), hosts: Hosts::parse("127.0.0.9 pinned.lws.test\n") };
+    let resolv = format!(
+        "nameserver {}\nsearch lws.test\noptions timeout:5 attempts:2\n",
+        server.addr
+    );
+    let system = SystemConfig {
+        resolv: ResolvConf::parse(&resolv),
+        hosts: Hosts::parse("127.0.0.9 pinned.lws.test\n"),
+    };
     Driver::new(Resolver::new(ResolverConfig::new(system)))
 }
 
@@ -53,11 +61,23 @@ fn lookups_against_dnsmasq() {
     assert_eq!(d.sent.len(), 2);
 
     let alias = one(&mut d, "alias.lws.test", FamilyPref::V4Only).expect("alias");
-    assert_eq!((alias.name.as_str(), alias.addrs), ("web.lws.test", ips(&["127.0.0.5"])));
+    assert_eq!(
+        (alias.name.as_str(), alias.addrs),
+        ("web.lws.test", ips(&["127.0.0.5"]))
+    );
 
-    assert_eq!(one(&mut d, "nx.lws.test.", FamilyPref::PreferV6), Err(DnsError::NxDomain));
-    assert_eq!(one(&mut d, "v4only.lws.test", FamilyPref::V6Only), Err(DnsError::NoAddress));
-    assert_eq!(one(&mut d, "elsewhere.example.", FamilyPref::V4Only), Err(DnsError::Refused));
+    assert_eq!(
+        one(&mut d, "nx.lws.test.", FamilyPref::PreferV6),
+        Err(DnsError::NxDomain)
+    );
+    assert_eq!(
+        one(&mut d, "v4only.lws.test", FamilyPref::V6Only),
+        Err(DnsError::NoAddress)
+    );
+    assert_eq!(
+        one(&mut d, "elsewhere.example.", FamilyPref::V4Only),
+        Err(DnsError::Refused)
+    );
 
     // Search list: "web" is below ndots:1 so "web.lws.test" is tried first.
     let searched = one(&mut d, "web", FamilyPref::V4Only).expect("searched");
@@ -66,7 +86,10 @@ fn lookups_against_dnsmasq() {
     // From the cache and the hosts table: nothing sent.
     let before = d.sent.len();
     assert!(one(&mut d, "WEB.lws.test", FamilyPref::PreferV4).is_ok());
-    assert_eq!(one(&mut d, "pinned.lws.test", FamilyPref::PreferV4).map(|a| a.addrs), Ok(ips(&["127.0.0.9"])));
+    assert_eq!(
+        one(&mut d, "pinned.lws.test", FamilyPref::PreferV4).map(|a| a.addrs),
+        Ok(ips(&["127.0.0.9"]))
+    );
     assert_eq!(d.sent.len(), before);
 }
 
@@ -79,7 +102,10 @@ fn truncated_answer_retried_over_tcp_against_dnsmasq() {
     let mut d = driver(&server);
     let big = one(&mut d, "big.lws.test", FamilyPref::V4Only).expect("big");
     assert_eq!(big.addrs.len(), 40);
-    assert_eq!(d.sent.iter().map(|s| s.0).collect::<Vec<_>>(), [Proto::Udp, Proto::Tcp]);
+    assert_eq!(
+        d.sent.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [Proto::Udp, Proto::Tcp]
+    );
 }
 
 #[test]
@@ -94,6 +120,11 @@ fn concurrent_lookups_share_queries_against_dnsmasq() {
         d.r.lookup("web.lws.test", FamilyPref::PreferV6, now);
     }
     let events = d.run(3);
-    assert!(events.iter().all(|e| e.result.as_ref().is_ok_and(|a| a.addrs.len() == 2)), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.result.as_ref().is_ok_and(|a| a.addrs.len() == 2)),
+        "{events:?}"
+    );
     assert_eq!(d.sent.len(), 2);
 }

@@ -67,7 +67,10 @@ mod tests {
         );
         assert_eq!(hosts.lookup("localhost"), ips(&["127.0.0.1", "::1"]));
         assert_eq!(hosts.lookup("ip6-localhost"), ips(&["::1"]));
-        assert_eq!(hosts.lookup("WEB.example."), ips(&["192.0.2.7", "2001:db8::7"]));
+        assert_eq!(
+            hosts.lookup("WEB.example."),
+            ips(&["192.0.2.7", "2001:db8::7"])
+        );
         assert_eq!(hosts.lookup("web"), ips(&["192.0.2.7"]));
         assert_eq!(hosts.lookup("link"), ips(&["fe80::1"]));
         assert!(hosts.lookup("bogus").is_empty() && hosts.lookup("line").is_empty());

@@ -23,7 +23,10 @@ pub struct ConfigPaths {
 
 impl Default for ConfigPaths {
     fn default() -> Self {
-        ConfigPaths { resolv_conf: "/etc/resolv.conf".into(), hosts: "/etc/hosts".into() }
+        ConfigPaths {
+            resolv_conf: "/etc/resolv.conf".into(),
+            hosts: "/etc/hosts".into(),
+        }
     }
 }
 
@@ -44,7 +47,10 @@ impl SystemConfig {
         let mut errors = Vec::new();
         let mut read = |path: &PathBuf| {
             std::fs::read_to_string(path).unwrap_or_else(|e| {
-                errors.push(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+                errors.push(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", path.display()),
+                ));
                 String::new()
             })
         };
@@ -62,14 +68,24 @@ mod tests {
     fn load_from_overridden_paths() {
         let dir = std::env::temp_dir().join(format!("lws-dns-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let paths = ConfigPaths { resolv_conf: dir.join("resolv.conf"), hosts: dir.join("hosts") };
-        std::fs::write(&paths.resolv_conf, "nameserver 192.0.2.53\noptions ndots:2\n").expect("write");
+        let paths = ConfigPaths {
+            resolv_conf: dir.join("resolv.conf"),
+            hosts: dir.join("hosts"),
+        };
+        std::fs::write(
+            &paths.resolv_conf,
+            "nameserver 192.0.2.53\noptions ndots:2\n",
+        )
+        .expect("write");
         std::fs::write(&paths.hosts, "192.0.2.9 box\n").expect("write");
         let (conf, errors) = SystemConfig::load(&paths);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(conf.resolv.ndots, 2);
         assert_eq!(conf.hosts.lookup("box").len(), 1);
-        let missing = ConfigPaths { resolv_conf: dir.join("none"), hosts: dir.join("none2") };
+        let missing = ConfigPaths {
+            resolv_conf: dir.join("none"),
+            hosts: dir.join("none2"),
+        };
         let (conf, errors) = SystemConfig::load(&missing);
         assert_eq!((conf, errors.len()), (SystemConfig::default(), 2));
         let _ = std::fs::remove_dir_all(&dir);

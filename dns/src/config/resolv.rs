@@ -48,7 +48,10 @@ impl Default for ResolvConf {
 impl ResolvConf {
     /// Parses the text of a resolv.conf file.
     pub fn parse(text: &str) -> Self {
-        let mut conf = ResolvConf { nameservers: Vec::new(), ..ResolvConf::default() };
+        let mut conf = ResolvConf {
+            nameservers: Vec::new(),
+            ..ResolvConf::default()
+        };
         for line in text.lines() {
             let line = line.split(['#', ';']).next().unwrap_or("");
             let mut words = line.split_whitespace();
@@ -119,8 +122,13 @@ mod tests {
         let conf = ResolvConf::parse(
             "# comment\nnameserver 192.0.2.1\nnameserver  ::1 \nnameserver [::1]:5353\nnameserver 10.0.0.1\n",
         );
-        assert_eq!(conf.nameservers, [sa("192.0.2.1:53"), sa("[::1]:53"), sa("[::1]:5353")]);
-        let conf = ResolvConf::parse("nameserver 127.0.0.1:5300\nnameserver fe80::1%eth0\nnameserver bogus\n");
+        assert_eq!(
+            conf.nameservers,
+            [sa("192.0.2.1:53"), sa("[::1]:53"), sa("[::1]:5353")]
+        );
+        let conf = ResolvConf::parse(
+            "nameserver 127.0.0.1:5300\nnameserver fe80::1%eth0\nnameserver bogus\n",
+        );
         assert_eq!(conf.nameservers, [sa("127.0.0.1:5300"), sa("[fe80::1]:53")]);
     }
 
@@ -143,10 +151,20 @@ mod tests {
     #[test]
     fn options_parsed_and_capped() {
         let conf = ResolvConf::parse("options ndots:3 timeout:2 attempts:4 rotate edns0\n");
-        assert_eq!((conf.ndots, conf.timeout, conf.attempts, conf.rotate), (3, Duration::from_secs(2), 4, true));
-        let conf = ResolvConf::parse("options ndots:99 timeout:0 attempts:9\noptions timeout:999\n");
-        assert_eq!((conf.ndots, conf.timeout, conf.attempts), (15, Duration::from_secs(30), 5));
+        assert_eq!(
+            (conf.ndots, conf.timeout, conf.attempts, conf.rotate),
+            (3, Duration::from_secs(2), 4, true)
+        );
+        let conf =
+            ResolvConf::parse("options ndots:99 timeout:0 attempts:9\noptions timeout:999\n");
+        assert_eq!(
+            (conf.ndots, conf.timeout, conf.attempts),
+            (15, Duration::from_secs(30), 5)
+        );
         let conf = ResolvConf::parse("options ndots:x timeout: attempts\n");
-        assert_eq!((conf.ndots, conf.timeout, conf.attempts), (1, Duration::from_secs(5), 2));
+        assert_eq!(
+            (conf.ndots, conf.timeout, conf.attempts),
+            (1, Duration::from_secs(5), 2)
+        );
     }
 }

@@ -15,7 +15,9 @@ pub struct Forge {
 }
 
 fn wire(name: &str) -> Vec<u8> {
-    Name::from_dotted(name).map(|n| n.wire().to_vec()).unwrap_or_default()
+    Name::from_dotted(name)
+        .map(|n| n.wire().to_vec())
+        .unwrap_or_default()
 }
 
 impl Forge {
@@ -24,7 +26,13 @@ impl Forge {
         let mut question = wire(qname);
         question.extend_from_slice(&qtype.code().to_be_bytes());
         question.extend_from_slice(&[0, 1]);
-        Forge { id, flags: [0x81, 0x80], question, sections: Default::default(), counts: [0; 3] }
+        Forge {
+            id,
+            flags: [0x81, 0x80],
+            question,
+            sections: Default::default(),
+            counts: [0; 3],
+        }
     }
 
     /// Sets the response code.

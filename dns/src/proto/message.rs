@@ -79,6 +79,10 @@ pub struct Question {
 }
 
 /// The data of a record, for the types a stub resolver uses.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "names are inline arrays by design: decoding allocates nothing"
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RData {
     /// An IPv4 address.
@@ -173,13 +177,22 @@ impl<'a> Message<'a> {
                 }
             }
         }
-        Ok(Message { bytes, header, question, sections })
+        Ok(Message {
+            bytes,
+            header,
+            question,
+            sections,
+        })
     }
 
     /// The records of one section, decoded as they are iterated.
     pub fn records(&self, section: Section) -> Records<'a> {
         let (at, left) = self.sections[section as usize];
-        Records { bytes: self.bytes, at, left }
+        Records {
+            bytes: self.bytes,
+            at,
+            left,
+        }
     }
 }
 
@@ -216,7 +229,14 @@ fn read_question(msg: &[u8], at: usize) -> Result<(Question, usize), ProtoError>
     let (name, at) = read_name(msg, at)?;
     let qtype = RType::from_code(u16_at(msg, at)?);
     let qclass = u16_at(msg, at + 2)?;
-    Ok((Question { name, qtype, qclass }, at + 4))
+    Ok((
+        Question {
+            name,
+            qtype,
+            qclass,
+        },
+        at + 4,
+    ))
 }
 
 fn read_record(msg: &[u8], at: usize) -> Result<(Record, usize), ProtoError> {
@@ -236,7 +256,16 @@ fn read_record(msg: &[u8], at: usize) -> Result<(Record, usize), ProtoError> {
         e => e,
     })?;
     let ttl = if ttl > i32::MAX as u32 { 0 } else { ttl };
-    Ok((Record { name, rtype, class, ttl, data }, end))
+    Ok((
+        Record {
+            name,
+            rtype,
+            class,
+            ttl,
+            data,
+        },
+        end,
+    ))
 }
 
 fn read_rdata(msg: &[u8], rtype: RType, start: usize, end: usize) -> Result<RData, ProtoError> {
@@ -245,11 +274,17 @@ fn read_rdata(msg: &[u8], rtype: RType, start: usize, end: usize) -> Result<RDat
     let within = &msg[..end];
     let (data, used) = match rtype {
         RType::A => {
-            let b: [u8; 4] = within.get(start..end).and_then(|b| b.try_into().ok()).ok_or(ProtoError::Truncated)?;
+            let b: [u8; 4] = within
+                .get(start..end)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(ProtoError::Truncated)?;
             (RData::A(Ipv4Addr::from(b)), end)
         }
         RType::Aaaa => {
-            let b: [u8; 16] = within.get(start..end).and_then(|b| b.try_into().ok()).ok_or(ProtoError::Truncated)?;
+            let b: [u8; 16] = within
+                .get(start..end)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(ProtoError::Truncated)?;
             (RData::Aaaa(Ipv6Addr::from(b)), end)
         }
         RType::Cname => {

@@ -14,10 +14,10 @@
 //! This module must not know about sockets, clocks, caches or which answer
 //! belongs to which lookup: that is the resolver's job.
 
-mod message;
-mod name;
 #[cfg(test)]
 pub(crate) mod forge;
+mod message;
+mod name;
 #[cfg(test)]
 mod tests;
 

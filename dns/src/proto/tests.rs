@@ -47,7 +47,8 @@ fn rfc1035_4_1_4_compression_pointers() {
     // offset 0: 3www 7example 3com 0 ; offset 17: pointer to 4 ; offset 19: 1a + pointer to 0
     let mut msg = b"\x03www\x07example\x03com\x00".to_vec();
     msg.extend_from_slice(&[0xC0, 4, 1, b'a', 0xC0, 0]);
-    let table: &[(&[u8], usize, Result<(&str, usize), ProtoError>)] = &[
+    type Row<'a> = (&'a [u8], usize, Result<(&'a str, usize), ProtoError>);
+    let table: &[Row] = &[
         (&msg, 0, Ok(("www.example.com", 17))),
         (&msg, 17, Ok(("example.com", 19))),
         (&msg, 19, Ok(("a.www.example.com", 23))),
@@ -82,7 +83,10 @@ fn rfc1035_2_3_4_compressed_name_too_long() {
         prev = Some(at);
     }
     let last = prev.unwrap_or(0);
-    assert_eq!(read_name(&msg, last).map(|_| ()), Err(ProtoError::NameTooLong));
+    assert_eq!(
+        read_name(&msg, last).map(|_| ()),
+        Err(ProtoError::NameTooLong)
+    );
 }
 
 /// RFC 1035 §4.1.1 header fields and §4.1.2 question, encoded then parsed.
@@ -95,7 +99,10 @@ fn rfc1035_4_1_query_round_trip() {
     assert!(!m.header.qr && m.header.rd && !m.header.tc);
     assert_eq!(m.header.qdcount, 1);
     let q = m.question.expect("question");
-    assert_eq!((q.name, q.qtype, q.qclass), (name("example.com"), RType::Aaaa, CLASS_IN));
+    assert_eq!(
+        (q.name, q.qtype, q.qclass),
+        (name("example.com"), RType::Aaaa, CLASS_IN)
+    );
 }
 
 /// RFC 1035 §3.4.1 / RFC 3596 / §3.3.1 record data of the types used.
@@ -128,23 +135,33 @@ fn rfc1035_3_record_data_decoded() {
 /// Record data whose length does not fit its type is refused.
 #[test]
 fn rfc1035_3_2_1_rdlength_must_match_type() {
-    let good = Forge::response(1, "a.example", RType::A).a("a.example", 5, Ipv4Addr::LOCALHOST).build();
+    let good = Forge::response(1, "a.example", RType::A)
+        .a("a.example", 5, Ipv4Addr::LOCALHOST)
+        .build();
     let at = good.len() - 6; // the RDLENGTH of the A record
     for (len, extra) in [(3u16, 0usize), (5, 1)] {
         let mut bad = good[..at].to_vec();
         bad.extend_from_slice(&len.to_be_bytes());
         bad.extend_from_slice(&[127, 0, 0, 1, 0][..4 + extra - usize::from(len == 3)]);
-        assert_eq!(Message::parse(&bad).map(|_| ()), Err(ProtoError::BadRData { rtype: 1, len }));
+        assert_eq!(
+            Message::parse(&bad).map(|_| ()),
+            Err(ProtoError::BadRData { rtype: 1, len })
+        );
     }
     let mut short = good.clone();
     short.pop();
-    assert_eq!(Message::parse(&short).map(|_| ()), Err(ProtoError::Truncated));
+    assert_eq!(
+        Message::parse(&short).map(|_| ()),
+        Err(ProtoError::Truncated)
+    );
 }
 
 /// RFC 2181 §8: a TTL with the top bit set is read as zero.
 #[test]
 fn rfc2181_8_ttl_top_bit_means_zero() {
-    let bytes = Forge::response(1, "a.example", RType::A).a("a.example", 0x8000_0001, Ipv4Addr::LOCALHOST).build();
+    let bytes = Forge::response(1, "a.example", RType::A)
+        .a("a.example", 0x8000_0001, Ipv4Addr::LOCALHOST)
+        .build();
     let m = Message::parse(&bytes).expect("parses");
     assert_eq!(m.records(Section::Answer).next().map(|r| r.ttl), Some(0));
 }
@@ -177,8 +194,14 @@ fn rfc1035_4_1_1_rcodes() {
         (9, Rcode::Other(9)),
     ];
     for (code, want) in table {
-        let bytes = Forge::response(1, "x.example", RType::A).rcode(code).build();
-        assert_eq!(Message::parse(&bytes).map(|m| m.header.rcode), Ok(want), "rcode {code}");
+        let bytes = Forge::response(1, "x.example", RType::A)
+            .rcode(code)
+            .build();
+        assert_eq!(
+            Message::parse(&bytes).map(|m| m.header.rcode),
+            Ok(want),
+            "rcode {code}"
+        );
     }
 }
 
@@ -188,6 +211,12 @@ fn rfc1035_4_1_1_rcodes() {
 fn counts_bounded_by_message_length() {
     let mut bytes = Forge::response(1, "x.example", RType::A).build();
     bytes[6..8].copy_from_slice(&0xFFFFu16.to_be_bytes());
-    assert_eq!(Message::parse(&bytes).map(|_| ()), Err(ProtoError::BadCount(0xFFFF)));
-    assert_eq!(Message::parse(&[0; 11]).map(|_| ()), Err(ProtoError::Truncated));
+    assert_eq!(
+        Message::parse(&bytes).map(|_| ()),
+        Err(ProtoError::BadCount(0xFFFF))
+    );
+    assert_eq!(
+        Message::parse(&[0; 11]).map(|_| ()),
+        Err(ProtoError::Truncated)
+    );
 }

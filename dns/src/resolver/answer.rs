@@ -55,13 +55,22 @@ impl Outcome {
 }
 
 /// Reads the outcome of a NOERROR or NXDOMAIN response to `qname`/`qtype`.
-pub fn outcome(msg: &Message<'_>, qname: &Name, qtype: RType, max_chain: u8) -> Result<Outcome, DnsError> {
+pub fn outcome(
+    msg: &Message<'_>,
+    qname: &Name,
+    qtype: RType,
+    max_chain: u8,
+) -> Result<Outcome, DnsError> {
     let mut current = qname.clone();
     let mut ttl = u32::MAX;
     for _ in 0..=max_chain {
         let (addrs, addr_ttl) = addresses(msg, &current, qtype);
         if !addrs.is_empty() {
-            return Ok(Outcome::Addrs { canonical: current, addrs, ttl: ttl.min(addr_ttl) });
+            return Ok(Outcome::Addrs {
+                canonical: current,
+                addrs,
+                ttl: ttl.min(addr_ttl),
+            });
         }
         let Some((target, link_ttl)) = alias(msg, &current) else {
             return Ok(negative(msg, current != *qname, current, ttl));
@@ -102,8 +111,13 @@ fn alias(msg: &Message<'_>, name: &Name) -> Option<(Name, u32)> {
 fn negative(msg: &Message<'_>, followed: bool, end: Name, chain_ttl: u32) -> Outcome {
     let soa_ttl = negative_ttl(msg);
     match msg.header.rcode {
-        Rcode::NxDomain => Outcome::NxDomain { ttl: soa_ttl.min(chain_ttl) },
-        _ if followed => Outcome::Alias { target: end, ttl: chain_ttl },
+        Rcode::NxDomain => Outcome::NxDomain {
+            ttl: soa_ttl.min(chain_ttl),
+        },
+        _ if followed => Outcome::Alias {
+            target: end,
+            ttl: chain_ttl,
+        },
         _ => Outcome::NoData { ttl: soa_ttl },
     }
 }

@@ -49,7 +49,10 @@ pub struct Cache {
 impl Cache {
     /// An empty cache with `policy`.
     pub fn new(policy: CachePolicy) -> Self {
-        Cache { policy, entries: HashMap::new() }
+        Cache {
+            policy,
+            entries: HashMap::new(),
+        }
     }
 
     /// The live outcome for `key`, with its TTL set to the seconds left.
@@ -79,8 +82,13 @@ impl Cache {
     fn lifetime(&self, outcome: &Outcome) -> Duration {
         let ttl = Duration::from_secs(u64::from(outcome.ttl()));
         match outcome {
-            Outcome::NxDomain { .. } | Outcome::NoData { .. } => ttl.min(self.policy.negative_max_ttl),
-            _ => ttl.clamp(self.policy.min_ttl, self.policy.max_ttl.max(self.policy.min_ttl)),
+            Outcome::NxDomain { .. } | Outcome::NoData { .. } => {
+                ttl.min(self.policy.negative_max_ttl)
+            }
+            _ => ttl.clamp(
+                self.policy.min_ttl,
+                self.policy.max_ttl.max(self.policy.min_ttl),
+            ),
         }
     }
 
@@ -89,7 +97,11 @@ impl Cache {
         if self.entries.len() < self.policy.capacity {
             return;
         }
-        let oldest = self.entries.iter().min_by_key(|(_, (_, e))| *e).map(|(k, _)| k.clone());
+        let oldest = self
+            .entries
+            .iter()
+            .min_by_key(|(_, (_, e))| *e)
+            .map(|(k, _)| k.clone());
         if let Some(key) = oldest {
             self.entries.remove(&key);
         }
@@ -103,7 +115,13 @@ impl Cache {
 
 fn with_ttl(outcome: Outcome, secs: u32) -> Outcome {
     match outcome {
-        Outcome::Addrs { canonical, addrs, .. } => Outcome::Addrs { canonical, addrs, ttl: secs },
+        Outcome::Addrs {
+            canonical, addrs, ..
+        } => Outcome::Addrs {
+            canonical,
+            addrs,
+            ttl: secs,
+        },
         Outcome::Alias { target, .. } => Outcome::Alias { target, ttl: secs },
         Outcome::NxDomain { .. } => Outcome::NxDomain { ttl: secs },
         Outcome::NoData { .. } => Outcome::NoData { ttl: secs },

@@ -38,11 +38,21 @@ struct Part {
     state: State,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a Name is an inline 255-byte array; parts are few"
+)]
 #[derive(Debug, Clone)]
 enum State {
     Waiting(Key),
-    Found { canonical: Name, addrs: Vec<IpAddr>, ttl: u32 },
-    Negative { nodata: bool },
+    Found {
+        canonical: Name,
+        addrs: Vec<IpAddr>,
+        ttl: u32,
+    },
+    Negative {
+        nodata: bool,
+    },
     Failed(DnsError),
 }
 
@@ -73,7 +83,9 @@ fn candidates(name: &str, ndots: u8, search: &[String]) -> Result<Vec<Name>, Dns
         return Ok(vec![as_given]);
     }
     let dots = name.bytes().filter(|b| *b == b'.').count();
-    let searched = search.iter().filter_map(|d| Name::from_dotted(&format!("{name}.{d}")).ok());
+    let searched = search
+        .iter()
+        .filter_map(|d| Name::from_dotted(&format!("{name}.{d}")).ok());
     let mut list: Vec<Name> = Vec::new();
     if dots >= usize::from(ndots) {
         list.push(as_given.clone());
@@ -87,7 +99,13 @@ fn candidates(name: &str, ndots: u8, search: &[String]) -> Result<Vec<Name>, Dns
 }
 
 impl Resolver {
-    pub(super) fn start_lookup(&mut self, id: LookupId, name: &str, pref: FamilyPref, now: Instant) {
+    pub(super) fn start_lookup(
+        &mut self,
+        id: LookupId,
+        name: &str,
+        pref: FamilyPref,
+        now: Instant,
+    ) {
         if let Some(result) = self.local_answer(name, pref) {
             self.events.push_back(LookupEvent { id, result });
             return;
@@ -96,7 +114,14 @@ impl Resolver {
             Ok(list) => list,
             Err(e) => return self.events.push_back(LookupEvent { id, result: Err(e) }),
         };
-        let lookup = Lookup { pref, candidates, next: 0, parts: Vec::new(), queries: 0, saw_nodata: false };
+        let lookup = Lookup {
+            pref,
+            candidates,
+            next: 0,
+            parts: Vec::new(),
+            queries: 0,
+            saw_nodata: false,
+        };
         self.lookups.insert(id, lookup);
         self.next_candidate(id, now);
     }
@@ -114,10 +139,17 @@ impl Resolver {
             addrs.extend(listed.iter().filter(family).filter(|ip| pref.wants(ip)));
         }
         if addrs.is_empty() {
-            return name.parse::<IpAddr>().is_ok().then_some(Err(DnsError::NoAddress));
+            return name
+                .parse::<IpAddr>()
+                .is_ok()
+                .then_some(Err(DnsError::NoAddress));
         }
         let name = name.trim_end_matches('.').to_string();
-        Some(Ok(Answer { name, addrs, ttl: Duration::ZERO }))
+        Some(Ok(Answer {
+            name,
+            addrs,
+            ttl: Duration::ZERO,
+        }))
     }
 
     fn next_candidate(&mut self, id: LookupId, now: Instant) {
@@ -125,11 +157,24 @@ impl Resolver {
             return;
         };
         let Some(name) = lookup.candidates.get(lookup.next).cloned() else {
-            let error = if lookup.saw_nodata { DnsError::NoAddress } else { DnsError::NxDomain };
+            let error = if lookup.saw_nodata {
+                DnsError::NoAddress
+            } else {
+                DnsError::NxDomain
+            };
             return self.finish(id, Err(error));
         };
         lookup.next += 1;
-        lookup.parts = lookup.pref.qtypes().iter().map(|&qtype| Part { qtype, hops: 0, state: State::Negative { nodata: false } }).collect();
+        lookup.parts = lookup
+            .pref
+            .qtypes()
+            .iter()
+            .map(|&qtype| Part {
+                qtype,
+                hops: 0,
+                state: State::Negative { nodata: false },
+            })
+            .collect();
         for idx in 0..lookup.parts.len() {
             self.resolve(id, idx, name.clone(), now);
         }
@@ -159,6 +204,7 @@ impl Resolver {
     }
 
     /// The state an outcome puts a part in, or the alias to resolve next.
+    #[allow(clippy::result_large_err, reason = "internal, moved once")]
     fn follow(&mut self, id: LookupId, idx: usize, outcome: Outcome) -> Result<Name, State> {
         let max_chain = self.transport.max_chain;
         let part = self.lookups.get_mut(&id).and_then(|l| l.parts.get_mut(idx));
@@ -166,12 +212,22 @@ impl Resolver {
             return Err(State::Failed(DnsError::Timeout));
         };
         match outcome {
-            Outcome::Alias { .. } if part.hops >= max_chain => Err(State::Failed(DnsError::AliasChainTooLong(max_chain))),
+            Outcome::Alias { .. } if part.hops >= max_chain => {
+                Err(State::Failed(DnsError::AliasChainTooLong(max_chain)))
+            }
             Outcome::Alias { target, .. } => {
                 part.hops += 1;
                 Ok(target)
             }
-            Outcome::Addrs { canonical, addrs, ttl } => Err(State::Found { canonical, addrs, ttl }),
+            Outcome::Addrs {
+                canonical,
+                addrs,
+                ttl,
+            } => Err(State::Found {
+                canonical,
+                addrs,
+                ttl,
+            }),
             Outcome::NxDomain { .. } => Err(State::Negative { nodata: false }),
             Outcome::NoData { .. } => Err(State::Negative { nodata: true }),
         }
@@ -206,7 +262,13 @@ impl Resolver {
     }
 
     /// A query finished: cache its outcome and move its waiters on.
-    pub(super) fn query_done(&mut self, key: Key, waiters: Vec<LookupId>, result: Result<Outcome, DnsError>, now: Instant) {
+    pub(super) fn query_done(
+        &mut self,
+        key: Key,
+        waiters: Vec<LookupId>,
+        result: Result<Outcome, DnsError>,
+        now: Instant,
+    ) {
         if let Ok(outcome) = &result {
             self.cache.insert(key.clone(), outcome.clone(), now);
         }
@@ -235,16 +297,28 @@ impl Resolver {
         let Some(lookup) = self.lookups.get_mut(&id) else {
             return;
         };
-        if lookup.parts.iter().any(|p| matches!(p.state, State::Waiting(_))) {
+        if lookup
+            .parts
+            .iter()
+            .any(|p| matches!(p.state, State::Waiting(_)))
+        {
             return;
         }
         let mut answer: Option<Answer> = None;
         let mut failure = None;
         for part in &lookup.parts {
             match &part.state {
-                State::Found { canonical, addrs, ttl } => {
+                State::Found {
+                    canonical,
+                    addrs,
+                    ttl,
+                } => {
                     let ttl = Duration::from_secs(u64::from(*ttl));
-                    let a = answer.get_or_insert_with(|| Answer { name: canonical.to_string(), addrs: Vec::new(), ttl });
+                    let a = answer.get_or_insert_with(|| Answer {
+                        name: canonical.to_string(),
+                        addrs: Vec::new(),
+                        ttl,
+                    });
                     a.addrs.extend(addrs);
                     a.ttl = a.ttl.min(ttl);
                 }

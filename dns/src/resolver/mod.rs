@@ -24,14 +24,16 @@ mod cache;
 mod lookup;
 mod query;
 #[cfg(test)]
+mod testbed;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_wire;
 
 pub use cache::CachePolicy;
 
-use crate::config::{Hosts, SystemConfig};
 use crate::DnsError;
+use crate::config::{Hosts, SystemConfig};
 use cache::{Cache, Key};
 use lookup::Lookup;
 use query::{Progress, Query, Transport};
@@ -123,7 +125,12 @@ pub struct ResolverConfig {
 impl ResolverConfig {
     /// Defaults around the given system configuration.
     pub fn new(system: SystemConfig) -> Self {
-        ResolverConfig { system, cache: CachePolicy::default(), max_chain: 8, max_queries: 24 }
+        ResolverConfig {
+            system,
+            cache: CachePolicy::default(),
+            max_chain: 8,
+            max_queries: 24,
+        }
     }
 }
 
@@ -153,7 +160,8 @@ impl Resolver {
     /// A resolver drawing query ids and source ports from `rng`.
     pub fn with_rng(config: ResolverConfig, rng: fastrand::Rng) -> Self {
         let resolv = config.system.resolv;
-        let mut transport = Transport::new(resolv.nameservers, resolv.timeout, resolv.attempts, rng);
+        let mut transport =
+            Transport::new(resolv.nameservers, resolv.timeout, resolv.attempts, rng);
         transport.rotate = resolv.rotate;
         transport.max_chain = config.max_chain;
         Resolver {
@@ -240,8 +248,12 @@ impl Resolver {
 
     /// Moves every query whose try has run out of time on.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<SocketKey> =
-            self.queries.values().filter(|q| q.deadline <= now).map(|q| q.socket).collect();
+        let due: Vec<SocketKey> = self
+            .queries
+            .values()
+            .filter(|q| q.deadline <= now)
+            .map(|q| q.socket)
+            .collect();
         for socket in due {
             self.handle_socket_error(socket, now);
         }
@@ -252,7 +264,12 @@ impl Resolver {
         self.cache.len()
     }
 
-    fn with_query(&mut self, socket: SocketKey, now: Instant, f: impl FnOnce(&mut Query, &mut Transport) -> Progress) {
+    fn with_query(
+        &mut self,
+        socket: SocketKey,
+        now: Instant,
+        f: impl FnOnce(&mut Query, &mut Transport) -> Progress,
+    ) {
         let Some(key) = self.sockets.get(&socket).cloned() else {
             return;
         };

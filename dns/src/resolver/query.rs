@@ -37,7 +37,12 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(servers: Vec<SocketAddr>, timeout: Duration, attempts: u8, rng: fastrand::Rng) -> Self {
+    pub fn new(
+        servers: Vec<SocketAddr>,
+        timeout: Duration,
+        attempts: u8,
+        rng: fastrand::Rng,
+    ) -> Self {
         Transport {
             servers,
             timeout,
@@ -84,11 +89,21 @@ impl Transport {
             Proto::Udp => self.rng.u16(1024..),
             Proto::Tcp => 0,
         };
-        self.transmits.push_back(Transmit { socket: q.socket, server: q.server, proto, local_port, bytes });
+        self.transmits.push_back(Transmit {
+            socket: q.socket,
+            server: q.server,
+            proto,
+            local_port,
+            bytes,
+        });
     }
 }
 
 /// Where a query stands after an input.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned once per input, never stored"
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     /// Still waiting for an answer.
@@ -150,7 +165,13 @@ impl Query {
     }
 
     /// A datagram arrived on this query's socket.
-    pub fn on_udp(&mut self, t: &mut Transport, from: SocketAddr, bytes: &[u8], now: Instant) -> Progress {
+    pub fn on_udp(
+        &mut self,
+        t: &mut Transport,
+        from: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Progress {
         if self.proto != Proto::Udp || from != self.server {
             return Progress::Waiting;
         }
@@ -163,8 +184,13 @@ impl Query {
             return Progress::Waiting;
         }
         let room = (2 + usize::from(u16::MAX)).saturating_sub(self.tcp_buf.len());
-        self.tcp_buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        let Some(len) = self.tcp_buf.get(..2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+        self.tcp_buf
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let Some(len) = self
+            .tcp_buf
+            .get(..2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
             return Progress::Waiting;
         };
         if self.tcp_buf.len() < 2 + len {
@@ -208,7 +234,10 @@ impl Query {
         let asked = |q: &crate::proto::Question| {
             q.name == self.name && q.qtype == self.qtype && q.qclass == CLASS_IN
         };
-        h.qr && h.opcode == 0 && h.id == self.id && h.qdcount == 1 && msg.question.as_ref().is_some_and(asked)
+        h.qr && h.opcode == 0
+            && h.id == self.id
+            && h.qdcount == 1
+            && msg.question.as_ref().is_some_and(asked)
     }
 
     fn finish(&mut self, t: &mut Transport, msg: &Message<'_>) -> Progress {

@@ -2,84 +2,9 @@
 //! answers (no sockets). One test per rule of `lookup.rs`, `answer.rs` and
 //! `cache.rs`; the wire rules of `query.rs` are in `tests_wire.rs`.
 
+use super::testbed::{NS, bench, bench_with, v4, v6};
 use super::*;
-use crate::config::ResolvConf;
-use crate::proto::forge::Forge;
-use crate::proto::{Message, RType};
-use std::net::{Ipv4Addr, Ipv6Addr};
-
-/// A resolver on a virtual clock.
-pub(super) struct Bench {
-    pub r: Resolver,
-    pub now: Instant,
-}
-
-pub(super) fn bench(resolv: &str, hosts: &str) -> Bench {
-    bench_with(resolv, hosts, |_| {})
-}
-
-pub(super) fn bench_with(resolv: &str, hosts: &str, tune: impl FnOnce(&mut ResolverConfig)) -> Bench {
-    let system = SystemConfig { resolv: ResolvConf::parse(resolv), hosts: Hosts::parse(hosts) };
-    let mut config = ResolverConfig::new(system);
-    tune(&mut config);
-    Bench { r: Resolver::with_rng(config, fastrand::Rng::with_seed(7)), now: Instant::now() }
-}
-
-pub(super) const NS: &str = "nameserver 192.0.2.53\n";
-
-impl Bench {
-    pub fn advance(&mut self, secs: u64) {
-        self.now += Duration::from_secs(secs);
-        self.r.handle_timeout(self.now);
-    }
-
-    /// The one transmit now queued, with its question.
-    pub fn sent(&mut self) -> (Transmit, u16, String, RType) {
-        let t = self.r.poll_transmit(self.now).expect("a transmit");
-        let body = if t.proto == Proto::Tcp { &t.bytes[2..] } else { &t.bytes[..] };
-        let m = Message::parse(body).expect("query parses");
-        let q = m.question.expect("question");
-        let (id, name, qtype) = (m.header.id, q.name.to_string(), q.qtype);
-        (t, id, name, qtype)
-    }
-
-    pub fn nothing_sent(&mut self) {
-        assert_eq!(self.r.poll_transmit(self.now), None);
-    }
-
-    /// Answers transmit `t` with `build(forge)` from its own server.
-    pub fn reply(&mut self, sent: &(Transmit, u16, String, RType), build: impl FnOnce(Forge) -> Forge) {
-        let (t, id, name, qtype) = sent;
-        let bytes = build(Forge::response(*id, name, *qtype)).build();
-        self.r.handle_udp(t.socket, t.server, &bytes, self.now);
-    }
-
-    pub fn event(&mut self) -> LookupEvent {
-        self.r.poll_event().expect("an event")
-    }
-
-    pub fn addrs(&mut self) -> Vec<IpAddr> {
-        match self.event().result {
-            Ok(a) => a.addrs,
-            Err(e) => panic!("lookup failed: {e}"),
-        }
-    }
-
-    pub fn error(&mut self) -> DnsError {
-        match self.event().result {
-            Ok(a) => panic!("lookup succeeded: {a:?}"),
-            Err(e) => e,
-        }
-    }
-}
-
-pub(super) fn v4(a: u8) -> Ipv4Addr {
-    Ipv4Addr::new(192, 0, 2, a)
-}
-
-pub(super) fn v6(a: u16) -> Ipv6Addr {
-    Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, a)
-}
+use crate::proto::RType;
 
 #[test]
 fn hosts_and_literals_answer_without_queries() {
@@ -105,7 +30,10 @@ fn hosts_without_the_family_falls_through_to_dns() {
 
 #[test]
 fn search_list_first_below_ndots_then_as_given() {
-    let mut b = bench(&format!("{NS}search a.example b.example\noptions ndots:2\n"), "");
+    let mut b = bench(
+        &format!("{NS}search a.example b.example\noptions ndots:2\n"),
+        "",
+    );
     b.r.lookup("www.x", FamilyPref::V4Only, b.now);
     for want in ["www.x.a.example", "www.x.b.example", "www.x"] {
         let q = b.sent();
@@ -139,7 +67,10 @@ fn search_list_as_given_first_at_ndots_and_absolute_alone() {
 
 #[test]
 fn both_families_asked_and_ordered_by_preference() {
-    for (pref, first) in [(FamilyPref::PreferV6, RType::Aaaa), (FamilyPref::PreferV4, RType::A)] {
+    for (pref, first) in [
+        (FamilyPref::PreferV6, RType::Aaaa),
+        (FamilyPref::PreferV4, RType::A),
+    ] {
         let mut b = bench(NS, "");
         b.r.lookup("dual.example", pref, b.now);
         let q1 = b.sent();
@@ -173,9 +104,17 @@ fn cname_chain_in_one_answer_gives_canonical_name() {
     let mut b = bench(NS, "");
     b.r.lookup("www.example", FamilyPref::V4Only, b.now);
     let q = b.sent();
-    b.reply(&q, |f| f.cname("www.example", 300, "edge.example").cname("edge.example", 30, "host.cdn").a("host.cdn", 60, v4(7)).a("other.example", 60, v4(8)));
+    b.reply(&q, |f| {
+        f.cname("www.example", 300, "edge.example")
+            .cname("edge.example", 30, "host.cdn")
+            .a("host.cdn", 60, v4(7))
+            .a("other.example", 60, v4(8))
+    });
     let answer = b.event().result.expect("answer");
-    assert_eq!((answer.name.as_str(), answer.addrs, answer.ttl), ("host.cdn", vec![IpAddr::V4(v4(7))], Duration::from_secs(30)));
+    assert_eq!(
+        (answer.name.as_str(), answer.addrs, answer.ttl),
+        ("host.cdn", vec![IpAddr::V4(v4(7))], Duration::from_secs(30))
+    );
 }
 
 #[test]
@@ -195,13 +134,21 @@ fn cname_chain_bounded_in_an_answer_and_across_queries() {
     let mut b = bench_with(NS, "", |c| c.max_chain = 3);
     b.r.lookup("c0.example", FamilyPref::V4Only, b.now);
     let q = b.sent();
-    b.reply(&q, |f| (0..4).fold(f, |f, i| f.cname(&format!("c{i}.example"), 60, &format!("c{}.example", i + 1))).a("c4.example", 60, v4(1)));
+    b.reply(&q, |f| {
+        (0..4)
+            .fold(f, |f, i| {
+                f.cname(&format!("c{i}.example"), 60, &format!("c{}.example", i + 1))
+            })
+            .a("c4.example", 60, v4(1))
+    });
     assert_eq!(b.error(), DnsError::AliasChainTooLong(3));
     b.r.lookup("d0.example", FamilyPref::V4Only, b.now);
     for i in 0..4 {
         let q = b.sent();
         assert_eq!(q.2, format!("d{i}.example"));
-        b.reply(&q, |f| f.cname(&format!("d{i}.example"), 60, &format!("d{}.example", i + 1)));
+        b.reply(&q, |f| {
+            f.cname(&format!("d{i}.example"), 60, &format!("d{}.example", i + 1))
+        });
     }
     assert_eq!(b.error(), DnsError::AliasChainTooLong(3));
     b.nothing_sent();
@@ -303,7 +250,9 @@ fn cancelled_lookup_sends_no_event_and_closes_its_socket() {
 
 #[test]
 fn work_per_lookup_is_bounded() {
-    let mut b = bench_with(&format!("{NS}search a b c d\noptions ndots:3\n"), "", |c| c.max_queries = 3);
+    let mut b = bench_with(&format!("{NS}search a b c d\noptions ndots:3\n"), "", |c| {
+        c.max_queries = 3
+    });
     b.r.lookup("w", FamilyPref::V4Only, b.now);
     for _ in 0..3 {
         let q = b.sent();

@@ -2,10 +2,10 @@
 //! which responses are ignored (RFC 5452 §9.1), on a virtual clock with
 //! hand-built answers.
 
-use super::tests::{NS, bench, v4};
+use super::testbed::{NS, bench, v4};
 use super::*;
-use crate::proto::forge::Forge;
 use crate::proto::RType;
+use crate::proto::forge::Forge;
 
 const TWO: &str = "nameserver 192.0.2.53\nnameserver 198.51.100.53\noptions timeout:2 attempts:2\n";
 
@@ -80,9 +80,18 @@ fn truncated_answer_is_asked_again_over_tcp() {
     b.reply(&q, |f| f.truncated());
     assert_eq!(b.r.poll_close(), Some(q.0.socket));
     let t = b.sent();
-    assert_eq!((t.0.proto, t.0.server, t.0.local_port), (Proto::Tcp, q.0.server, 0));
-    assert_eq!(usize::from(u16::from_be_bytes([t.0.bytes[0], t.0.bytes[1]])), t.0.bytes.len() - 2);
-    let answer = Forge::response(t.1, "big.example", RType::A).a("big.example", 60, v4(1)).a("big.example", 60, v4(2)).build();
+    assert_eq!(
+        (t.0.proto, t.0.server, t.0.local_port),
+        (Proto::Tcp, q.0.server, 0)
+    );
+    assert_eq!(
+        usize::from(u16::from_be_bytes([t.0.bytes[0], t.0.bytes[1]])),
+        t.0.bytes.len() - 2
+    );
+    let answer = Forge::response(t.1, "big.example", RType::A)
+        .a("big.example", 60, v4(1))
+        .a("big.example", 60, v4(2))
+        .build();
     let mut framed = (answer.len() as u16).to_be_bytes().to_vec();
     framed.extend(answer);
     let (one, two) = framed.split_at(1);
@@ -103,7 +112,10 @@ fn tcp_failure_moves_to_the_next_try() {
     let t = b.sent();
     b.r.handle_socket_error(t.0.socket, b.now);
     let next = b.sent();
-    assert_eq!((next.0.proto, next.0.server), (Proto::Udp, sa("198.51.100.53:53")));
+    assert_eq!(
+        (next.0.proto, next.0.server),
+        (Proto::Udp, sa("198.51.100.53:53"))
+    );
 }
 
 #[test]
@@ -114,12 +126,36 @@ fn rfc5452_mismatched_responses_are_ignored() {
     let (t, id) = (&q.0, q.1);
     let good = |f: Forge| f.a("m.example", 60, v4(1));
     let cases: Vec<(SocketKey, SocketAddr, Vec<u8>)> = vec![
-        (t.socket, t.server, good(Forge::response(id.wrapping_add(1), "m.example", RType::A)).build()),
-        (t.socket, t.server, good(Forge::response(id, "x.example", RType::A)).build()),
-        (t.socket, t.server, good(Forge::response(id, "m.example", RType::Aaaa)).build()),
-        (t.socket, sa("203.0.113.1:53"), good(Forge::response(id, "m.example", RType::A)).build()),
-        (t.socket, sa("192.0.2.53:5353"), good(Forge::response(id, "m.example", RType::A)).build()),
-        (SocketKey(999), t.server, good(Forge::response(id, "m.example", RType::A)).build()),
+        (
+            t.socket,
+            t.server,
+            good(Forge::response(id.wrapping_add(1), "m.example", RType::A)).build(),
+        ),
+        (
+            t.socket,
+            t.server,
+            good(Forge::response(id, "x.example", RType::A)).build(),
+        ),
+        (
+            t.socket,
+            t.server,
+            good(Forge::response(id, "m.example", RType::Aaaa)).build(),
+        ),
+        (
+            t.socket,
+            sa("203.0.113.1:53"),
+            good(Forge::response(id, "m.example", RType::A)).build(),
+        ),
+        (
+            t.socket,
+            sa("192.0.2.53:5353"),
+            good(Forge::response(id, "m.example", RType::A)).build(),
+        ),
+        (
+            SocketKey(999),
+            t.server,
+            good(Forge::response(id, "m.example", RType::A)).build(),
+        ),
         (t.socket, t.server, vec![0xFF; 5]),
     ];
     for (socket, from, bytes) in &cases {
@@ -141,7 +177,9 @@ fn malformed_answers_with_our_id_end_as_malformed_after_timeout() {
     b.r.lookup("bad.example", FamilyPref::V4Only, b.now);
     for _ in 0..2 {
         let q = b.sent();
-        let mut bytes = Forge::response(q.1, "bad.example", RType::A).a("bad.example", 5, v4(1)).build();
+        let mut bytes = Forge::response(q.1, "bad.example", RType::A)
+            .a("bad.example", 5, v4(1))
+            .build();
         bytes.pop();
         b.r.handle_udp(q.0.socket, q.0.server, &bytes, b.now);
         assert_eq!(b.r.poll_event(), None);

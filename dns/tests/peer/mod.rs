@@ -19,7 +19,10 @@ pub fn dnsmasq_installed() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        assert!(std::env::var_os("LWS_REQUIRE_PEERS").is_none(), "dnsmasq is missing and LWS_REQUIRE_PEERS is set");
+        assert!(
+            std::env::var_os("LWS_REQUIRE_PEERS").is_none(),
+            "dnsmasq is missing and LWS_REQUIRE_PEERS is set"
+        );
         println!("skipped: peer program dnsmasq is missing");
     }
     ok
@@ -42,8 +45,12 @@ impl Drop for Dnsmasq {
 /// A port free for both UDP and TCP on 127.0.0.1 right now.
 fn free_port() -> u16 {
     for _ in 0..50 {
-        let Ok(udp) = UdpSocket::bind("127.0.0.1:0") else { continue };
-        let Ok(port) = udp.local_addr().map(|a| a.port()) else { continue };
+        let Ok(udp) = UdpSocket::bind("127.0.0.1:0") else {
+            continue;
+        };
+        let Ok(port) = udp.local_addr().map(|a| a.port()) else {
+            continue;
+        };
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
@@ -56,9 +63,24 @@ impl Dnsmasq {
     pub fn start(records: &[String]) -> Self {
         for _ in 0..5 {
             let port = free_port();
-            let bin = if Command::new("sh").args(["-c", "command -v dnsmasq"]).stdout(Stdio::null()).status().is_ok_and(|s| s.success()) { "dnsmasq" } else { "/usr/sbin/dnsmasq" };
+            let bin = if Command::new("sh")
+                .args(["-c", "command -v dnsmasq"])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                "dnsmasq"
+            } else {
+                "/usr/sbin/dnsmasq"
+            };
             let child = Command::new(bin)
-                .args(["--no-daemon", "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts"])
+                .args([
+                    "--no-daemon",
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    "--no-resolv",
+                    "--no-hosts",
+                ])
                 .args(["--conf-file=/dev/null", "--pid-file=", "--log-facility=-"])
                 .arg(format!("--port={port}"))
                 .args(records)
@@ -66,7 +88,10 @@ impl Dnsmasq {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn dnsmasq");
-            let mut server = Dnsmasq { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+            let mut server = Dnsmasq {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            };
             if server.ready() {
                 return server;
             }
@@ -110,7 +135,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn new(r: Resolver) -> Self {
-        Driver { r, socks: HashMap::new(), sent: Vec::new() }
+        Driver {
+            r,
+            socks: HashMap::new(),
+            sent: Vec::new(),
+        }
     }
 
     /// Runs until `want` lookups have finished (bounded: a stuck resolver
@@ -138,7 +167,8 @@ impl Driver {
         while let Some(t) = self.r.poll_transmit(now) {
             self.sent.push((t.proto, t.server));
             let sock = match t.proto {
-                Proto::Udp => open_udp(t.local_port).and_then(|s| s.send_to(&t.bytes, t.server).map(|_| Sock::Udp(s))),
+                Proto::Udp => open_udp(t.local_port)
+                    .and_then(|s| s.send_to(&t.bytes, t.server).map(|_| Sock::Udp(s))),
                 Proto::Tcp => open_tcp(t.server, &t.bytes).map(Sock::Tcp),
             };
             match sock {
