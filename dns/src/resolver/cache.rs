@@ -127,3 +127,63 @@ fn with_ttl(outcome: Outcome, secs: u32) -> Outcome {
         Outcome::NoData { .. } => Outcome::NoData { ttl: secs },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: &str) -> Key {
+        (n.to_string(), RType::A)
+    }
+
+    #[test]
+    fn negative_lifetime_capped_and_zero_not_stored() {
+        let policy = CachePolicy {
+            negative_max_ttl: Duration::from_secs(10),
+            ..CachePolicy::default()
+        };
+        let mut cache = Cache::new(policy);
+        let now = Instant::now();
+        cache.insert(key("nx"), Outcome::NxDomain { ttl: 3600 }, now);
+        cache.insert(key("zero"), Outcome::NoData { ttl: 0 }, now);
+        assert_eq!(cache.len(), 1);
+        assert!(
+            cache
+                .get(&key("nx"), now + Duration::from_secs(9))
+                .is_some()
+        );
+        assert_eq!(cache.get(&key("nx"), now + Duration::from_secs(10)), None);
+        assert_eq!(cache.len(), 0, "an expired entry is dropped when read");
+    }
+
+    #[test]
+    fn capacity_evicts_expired_then_soonest_to_expire() {
+        let policy = CachePolicy {
+            capacity: 2,
+            ..CachePolicy::default()
+        };
+        let mut cache = Cache::new(policy);
+        let now = Instant::now();
+        cache.insert(key("a"), Outcome::NxDomain { ttl: 5 }, now);
+        cache.insert(key("b"), Outcome::NxDomain { ttl: 50 }, now);
+        cache.insert(key("c"), Outcome::NxDomain { ttl: 20 }, now);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get(&key("a"), now), None);
+        cache.insert(
+            key("d"),
+            Outcome::NxDomain { ttl: 100 },
+            now + Duration::from_secs(30),
+        );
+        assert_eq!(cache.len(), 2);
+        assert!(
+            cache
+                .get(&key("b"), now + Duration::from_secs(30))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get(&key("d"), now + Duration::from_secs(30))
+                .is_some()
+        );
+    }
+}

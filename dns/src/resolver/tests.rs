@@ -269,3 +269,33 @@ fn invalid_names_fail_at_once() {
     assert!(matches!(b.error(), DnsError::InvalidName(_)));
     b.nothing_sent();
 }
+
+#[test]
+fn rfc2308_nxdomain_at_the_end_of_a_chain_is_nxdomain() {
+    let mut b = bench(NS, "");
+    b.r.lookup("dangling.example", FamilyPref::V4Only, b.now);
+    let q = b.sent();
+    b.reply(&q, |f| {
+        f.rcode(3)
+            .cname("dangling.example", 60, "gone.other")
+            .soa("other", 60, 60)
+    });
+    assert_eq!(b.error(), DnsError::NxDomain);
+}
+
+#[test]
+fn cached_alias_is_followed_without_asking_again() {
+    let mut b = bench(NS, "");
+    b.r.lookup("alias.example", FamilyPref::V4Only, b.now);
+    let q = b.sent();
+    b.reply(&q, |f| f.cname("alias.example", 300, "target.other"));
+    let q = b.sent();
+    b.reply(&q, |f| f.a("target.other", 300, v4(2)));
+    b.event();
+    b.r.lookup("alias.example", FamilyPref::V4Only, b.now);
+    assert_eq!(
+        b.event().result.map(|a| (a.name, a.addrs)),
+        Ok(("target.other".to_string(), vec![IpAddr::V4(v4(2))]))
+    );
+    b.nothing_sent();
+}
