@@ -10,6 +10,7 @@ PKGS=(
     valgrind                                      # memcheck over the C-loop adapters
     curl wrk nghttp2-client libwebsockets-test-server
     mosquitto mosquitto-clients                   # MQTT broker and clients (interop)
+    dnsmasq                                       # DNS server for the resolver tests
 )
 missing=()
 for p in "${PKGS[@]}"; do
