@@ -20,7 +20,7 @@ fn main() {
     common::init_logging();
     let (ctx, report, addr) = common::web_demo::build();
 
-    let mut host = UvHostLoop::create().unwrap_or_else(|e| common::die("uv loop", e));
+    let host = UvHostLoop::create().unwrap_or_else(|e| common::die("uv loop", e));
     let ticks = host.repeating_timer(10);
     let before = host.handles();
 

@@ -9,7 +9,7 @@ use lws_core::Context;
 use lws_loop_libuv::{UvAttached, UvHostLoop};
 
 fn host_runs(ctx: Context) -> Context {
-    let mut host = UvHostLoop::create().expect("host loop");
+    let host = UvHostLoop::create().expect("host loop");
     let ticks = host.repeating_timer(5);
     let handles_before = host.handles();
     let back: Rc<RefCell<Option<Context>>> = Rc::default();

@@ -1,0 +1,32 @@
+//! Owned mode: the library runs a private loop until the context stops.
+//! Callbacks only queue; the run serves the queue between iterations.
+
+use lws_core::{Context, Error};
+
+use crate::adapter::Adapter;
+use crate::{Watchers, loop_err};
+
+/// Run `ctx` on the loop behind `w` until it stops. `run_once` runs one
+/// iteration of that loop (blocking until something fired); it also runs
+/// the loop after teardown until every release completed.
+pub fn run_owned<W: Watchers>(
+    w: W,
+    ctx: &mut Context,
+    mut run_once: impl FnMut() -> Result<(), Error>,
+) -> Result<(), Error> {
+    let link = Adapter::new(w, true).map_err(loop_err::<W>)?;
+    ctx.set_edge_triggered(W::EDGE_TRIGGERED);
+    link.sync_owned(ctx);
+    while !ctx.is_stopped() {
+        run_once()?;
+        while let Some(ev) = link.next_owned() {
+            ctx.handle_event(ev);
+        }
+        link.sync_owned(ctx);
+    }
+    link.teardown_now();
+    while !link.is_detached() {
+        run_once()?;
+    }
+    Ok(())
+}

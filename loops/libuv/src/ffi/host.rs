@@ -1,0 +1,237 @@
+//! libuv loops the library may add handles to: a host's own `uv_loop_t`
+//! (promised valid by the host, [`HostLoop::from_raw`]) or a
+//! [`UvHostLoop`] created here, which stays allocated for as long as
+//! anything is attached to it. Also the host-side helpers tests and
+//! examples use (a repeating timer of the host's own, a handle count).
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use libuv_sys2 as uv;
+
+use super::watchers::check;
+
+/// A `uv_loop_t` created by [`UvHostLoop::create`], freed when the last of
+/// its owner and the attachments on it is gone.
+struct LoopBox {
+    lp: *mut uv::uv_loop_t,
+    /// The host's own timers (`repeating_timer`), closed with the loop.
+    timers: RefCell<Vec<*mut uv::uv_timer_t>>,
+}
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Drop for LoopBox {
+    fn drop(&mut self) {
+        // SAFETY: nothing of the library's is on the loop any more (every
+        // attachment holds this box alive); close the host timers made
+        // here, let their close callbacks run, then close the loop. If a
+        // handle made elsewhere is left, uv_loop_close reports EBUSY and the
+        // loop's memory is leaked rather than freed under it.
+        unsafe {
+            for t in self.timers.borrow_mut().drain(..) {
+                uv::uv_close(t as *mut uv::uv_handle_t, Some(free_timer));
+            }
+            uv::uv_run(self.lp, uv::uv_run_mode_UV_RUN_NOWAIT);
+            if uv::uv_loop_close(self.lp) == 0 {
+                drop(Box::from_raw(self.lp));
+            }
+        }
+        LIVE.with(|n| n.set(n.get() - 1));
+    }
+}
+
+/// A libuv loop the library may add handles to, borrowed from its owner.
+///
+/// From a [`UvHostLoop`] (`host()`), it keeps that loop allocated for as
+/// long as an attachment made with it lives; it cannot outlive the
+/// borrow of its owner:
+///
+/// ```compile_fail
+/// # fn f(ctx: lws_core::Context) {
+/// use lws_loop_libuv::{UvAttached, UvHostLoop};
+/// let h = UvHostLoop::create().unwrap().host(); // the owner is a temporary
+/// let _lws = UvAttached::attach(ctx, h, |_| {});
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn f(ctx: lws_core::Context) {
+/// use lws_loop_libuv::{UvAttached, UvHostLoop};
+/// let owner = UvHostLoop::create().unwrap();
+/// let h = owner.host();
+/// drop(owner); // still borrowed by `h`
+/// let _lws = UvAttached::attach(ctx, h, |_| {});
+/// # }
+/// ```
+///
+/// A host's own loop needs its promise, in `unsafe`:
+///
+/// ```compile_fail
+/// let h = lws_loop_libuv::HostLoop::from_raw(std::ptr::null_mut());
+/// ```
+#[derive(Debug)]
+pub struct HostLoop<'a> {
+    lp: *mut uv::uv_loop_t,
+    keep: Option<Rc<LoopBox>>,
+    _owner: PhantomData<&'a UvHostLoop>,
+}
+
+impl HostLoop<'static> {
+    /// Wrap a host's loop.
+    ///
+    /// # Safety
+    /// `lp` must point to an initialised `uv_loop_t` that stays valid, and
+    /// is only run on the current thread, until every attachment made with
+    /// it has reported its teardown complete (`on_stopped` ran); if the
+    /// context never stops, for the rest of the program.
+    pub unsafe fn from_raw(lp: *mut uv::uv_loop_t) -> Self {
+        HostLoop {
+            lp,
+            keep: None,
+            _owner: PhantomData,
+        }
+    }
+}
+
+impl HostLoop<'_> {
+    pub(super) fn into_ref(self) -> LoopRef {
+        LoopRef {
+            lp: self.lp,
+            _keep: self.keep,
+        }
+    }
+}
+
+/// The loop as the library's watchers hold it: valid while they live.
+pub(super) struct LoopRef {
+    lp: *mut uv::uv_loop_t,
+    _keep: Option<Rc<LoopBox>>,
+}
+
+impl LoopRef {
+    pub(super) fn ptr(&self) -> *mut uv::uv_loop_t {
+        self.lp
+    }
+}
+
+impl std::fmt::Debug for LoopBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("uv_loop_t")
+    }
+}
+
+/// A libuv loop created and run by a Rust program (or by the library's
+/// owned mode). Attachments keep it allocated after it is dropped.
+#[derive(Debug)]
+pub struct UvHostLoop {
+    inner: Rc<LoopBox>,
+}
+
+impl UvHostLoop {
+    /// A new libuv loop.
+    pub fn create() -> Result<Self, lws_core::Error> {
+        // SAFETY: zeroed storage handed to uv_loop_init, boxed so its
+        // address is stable; freed by LoopBox's Drop.
+        unsafe {
+            let lp = Box::into_raw(Box::new(std::mem::zeroed::<uv::uv_loop_t>()));
+            if let Err(e) = check(uv::uv_loop_init(lp), "uv_loop_init") {
+                drop(Box::from_raw(lp));
+                return Err(lws_core::Error::Loop {
+                    lib: "libuv",
+                    source: e,
+                });
+            }
+            LIVE.with(|n| n.set(n.get() + 1));
+            Ok(UvHostLoop {
+                inner: Rc::new(LoopBox {
+                    lp,
+                    timers: RefCell::default(),
+                }),
+            })
+        }
+    }
+
+    /// This loop, for [`crate::UvAttached::attach`].
+    pub fn host(&self) -> HostLoop<'_> {
+        HostLoop {
+            lp: self.inner.lp,
+            keep: Some(self.inner.clone()),
+            _owner: PhantomData,
+        }
+    }
+
+    /// The raw loop, for the host's own libuv calls (valid while `self`
+    /// lives).
+    pub fn as_ptr(&self) -> *mut uv::uv_loop_t {
+        self.inner.lp
+    }
+
+    /// One blocking iteration (returns after at least one event).
+    pub fn run_once(&self) {
+        // SAFETY: our live loop, run on its thread (LoopBox is !Send).
+        unsafe { uv::uv_run(self.inner.lp, uv::uv_run_mode_UV_RUN_ONCE) };
+    }
+
+    /// One iteration that does not block.
+    pub fn run_nowait(&self) {
+        // SAFETY: as above.
+        unsafe { uv::uv_run(self.inner.lp, uv::uv_run_mode_UV_RUN_NOWAIT) };
+    }
+
+    /// Number of handles on this loop (test support).
+    #[doc(hidden)]
+    pub fn handles(&self) -> usize {
+        unsafe extern "C" fn count(_: *mut uv::uv_handle_t, arg: *mut c_void) {
+            // SAFETY: `arg` is the &mut usize passed below, live for uv_walk.
+            unsafe { *(arg as *mut usize) += 1 };
+        }
+        let mut n = 0usize;
+        // SAFETY: our live loop; the callback only counts.
+        unsafe { uv::uv_walk(self.inner.lp, Some(count), &mut n as *mut usize as *mut c_void) };
+        n
+    }
+
+    /// A repeating timer of the host's own (every `ms`), counting its
+    /// ticks; it lives as long as the loop (test support).
+    #[doc(hidden)]
+    pub fn repeating_timer(&self, ms: u64) -> Rc<Cell<u64>> {
+        unsafe extern "C" fn tick(h: *mut uv::uv_timer_t) {
+            // SAFETY: `data` is the Rc<Cell> leaked below, live until the
+            // timer's close callback.
+            let c = unsafe { &*((*h).data as *const Cell<u64>) };
+            c.set(c.get() + 1);
+        }
+        let count = Rc::new(Cell::new(0u64));
+        // SAFETY: zeroed timer initialised on our live loop; the box and
+        // one Rc count are reclaimed in `free_timer` when the loop goes.
+        unsafe {
+            let t = Box::into_raw(Box::new(std::mem::zeroed::<uv::uv_timer_t>()));
+            uv::uv_timer_init(self.inner.lp, t);
+            (*t).data = Rc::into_raw(count.clone()) as *mut c_void;
+            uv::uv_timer_start(t, Some(tick), ms, ms);
+            self.inner.timers.borrow_mut().push(t);
+        }
+        count
+    }
+
+    /// Loops created here and not freed yet, on this thread (test support:
+    /// attachments keep their loop alive).
+    #[doc(hidden)]
+    pub fn live_loops() -> usize {
+        LIVE.with(Cell::get)
+    }
+}
+
+unsafe extern "C" fn free_timer(h: *mut uv::uv_handle_t) {
+    // SAFETY: the close callback of a `repeating_timer` timer: libuv is
+    // done with it; reclaim the box and the Rc count in its data.
+    unsafe {
+        drop(Rc::from_raw((*h).data as *const Cell<u64>));
+        drop(Box::from_raw(h as *mut uv::uv_timer_t));
+    }
+}
