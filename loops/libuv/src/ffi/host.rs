@@ -51,7 +51,7 @@ impl Drop for LoopBox {
 /// long as an attachment made with it lives; it cannot outlive the
 /// borrow of its owner:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0716
 /// # fn f(ctx: lws_core::Context) {
 /// use lws_loop_libuv::{UvAttached, UvHostLoop};
 /// let h = UvHostLoop::create().unwrap().host(); // the owner is a temporary
@@ -59,7 +59,7 @@ impl Drop for LoopBox {
 /// # }
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0505
 /// # fn f(ctx: lws_core::Context) {
 /// use lws_loop_libuv::{UvAttached, UvHostLoop};
 /// let owner = UvHostLoop::create().unwrap();
@@ -71,7 +71,7 @@ impl Drop for LoopBox {
 ///
 /// A host's own loop needs its promise, in `unsafe`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0133
 /// let h = lws_loop_libuv::HostLoop::from_raw(std::ptr::null_mut());
 /// ```
 #[derive(Debug)]
