@@ -14,6 +14,7 @@
 //! the context (and so fails the assertions) if the peers hang.
 
 pub mod peer;
+pub mod reentry;
 pub mod scenarios;
 #[cfg(feature = "tls")]
 pub mod tls;

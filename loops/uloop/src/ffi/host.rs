@@ -68,6 +68,17 @@ fn init_keeping_signals() -> io::Result<()> {
 /// The initialised uloop of this thread; `uloop_done` when dropped.
 pub(super) struct Initialised;
 
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Initialised {
+    fn new() -> Rc<Self> {
+        LIVE.with(|n| n.set(n.get() + 1));
+        Rc::new(Initialised)
+    }
+}
+
 impl Drop for Initialised {
     fn drop(&mut self) {
         // SAFETY: nothing of the library's is on uloop any more (every
@@ -75,6 +86,7 @@ impl Drop for Initialised {
         // only user.
         unsafe { ub::uloop_done() };
         release();
+        LIVE.with(|n| n.set(n.get() - 1));
     }
 }
 
@@ -108,7 +120,7 @@ impl UloopHost {
             source: e,
         };
         claim(Claim::Host(std::thread::current().id())).map_err(err)?;
-        let inner = Rc::new(Initialised);
+        let inner = Initialised::new();
         init_keeping_signals().map_err(err)?;
         HOST.with(|h| *h.borrow_mut() = Rc::downgrade(&inner));
         Ok(UloopHost { inner })
@@ -126,6 +138,13 @@ impl UloopHost {
     pub fn run_once(&self, ms: i32) {
         // SAFETY: uloop initialised and claimed by this thread.
         unsafe { ub::uloop_run_timeout(ms) };
+    }
+
+    /// Whether this thread holds uloop initialised, 1 or 0 (test support:
+    /// attachments keep it initialised).
+    #[doc(hidden)]
+    pub fn live() -> usize {
+        LIVE.with(Cell::get)
     }
 }
 
@@ -200,7 +219,7 @@ pub(crate) mod owned {
     /// Claim uloop for this run alone and initialise it.
     pub(crate) fn init() -> io::Result<Owned> {
         claim(Claim::Owned)?;
-        let inner = Rc::new(Initialised);
+        let inner = Initialised::new();
         init_keeping_signals()?;
         Ok(Owned { inner })
     }

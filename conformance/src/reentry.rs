@@ -1,0 +1,85 @@
+//! Checks for the callback-driven C loops (the `lws-cglue` adapters) that
+//! the scenario suite cannot make: a host that runs its loop again while
+//! the library's state is in use, and an attachment that outlives the
+//! owner of its loop. Each loop crate calls these from `tests/host.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use lws_cglue::{Attached, Watchers};
+use lws_core::Context;
+
+use crate::peer::{self, Echo};
+
+/// Upper bound on host iterations a check waits through; each returns
+/// within a few milliseconds (the host runs a 1 ms timer of its own).
+const MAX_SPINS: usize = 100_000;
+
+/// Run the host's loop until `done` (bounded); whether it got there.
+fn spin(run_once: &impl Fn(), done: impl Fn() -> bool) -> bool {
+    for _ in 0..MAX_SPINS {
+        if done() {
+            return true;
+        }
+        run_once();
+    }
+    done()
+}
+
+/// A context on loopback with a timer that stops it 2 ms from now.
+fn stopping_context(fired: &Rc<Cell<bool>>) -> Context {
+    let (mut ctx, _) = peer::tcp_server(Echo::default());
+    let fired = fired.clone();
+    ctx.with_cx(|cx| {
+        cx.schedule(Duration::from_millis(2), move |cx| {
+            fired.set(true);
+            cx.stop();
+        });
+    });
+    ctx
+}
+
+/// The host runs nested iterations of its loop from inside
+/// `with_context` (the library's state is in use): the one-shot timer that
+/// fires in there is queued and served when the host lets go, and the
+/// close callbacks of the teardown it starts, also run nested, still
+/// complete it. `run_once` is one iteration of the host's loop that
+/// returns within a few ms (the host has a repeating timer of its own).
+pub fn nested_host_iteration<W: Watchers>(host: W::Host<'_>, run_once: impl Fn()) {
+    let fired = Rc::new(Cell::new(false));
+    let back: Rc<RefCell<Option<Context>>> = Rc::default();
+    let b = back.clone();
+    let ctx = stopping_context(&fired);
+    let lws = Attached::<W>::attach(ctx, host, move |c| *b.borrow_mut() = Some(c))
+        .unwrap_or_else(|e| panic!("attach: {e}"));
+    let queued = lws.with_context(|_| spin(&run_once, || lws.queued() > 0));
+    assert_eq!(queued, Some(true), "the timer fired in the nested iteration");
+    assert!(fired.get(), "the queued timer was served once the host let go");
+    if !lws.is_detached() {
+        assert!(lws.closing() > 0, "teardown started and waits for closes");
+        let closed = lws.with_context(|_| spin(&run_once, || lws.closing() == 0));
+        assert_eq!(closed, Some(true), "the closes completed in the nested run");
+    }
+    assert!(lws.is_detached(), "teardown completed");
+    assert!(back.borrow().is_some(), "on_stopped got the context back");
+}
+
+/// An attachment whose loop's owner is dropped keeps that loop allocated
+/// (`live` counts this thread's loops): stopping the context still works
+/// on it, and it is freed only once nothing is attached (or, if closes are
+/// still pending on a loop nobody runs any more, never).
+pub fn owner_dropped_while_attached<W: Watchers>(
+    attach_and_drop_owner: impl FnOnce(Context) -> Attached<W>,
+    live: impl Fn() -> usize,
+) {
+    let before = live();
+    let fired = Rc::new(Cell::new(false));
+    let lws = attach_and_drop_owner(stopping_context(&fired));
+    assert_eq!(live(), before + 1, "the attachment keeps its loop");
+    assert_eq!(lws.with_context(Context::stop), Some(()), "context reachable");
+    let detached = lws.is_detached();
+    drop(lws);
+    let expect = if detached { before } else { before + 1 };
+    assert_eq!(live(), expect, "freed once nothing is attached, never before");
+}
