@@ -14,6 +14,12 @@ use crate::{Watchers, loop_err};
 /// stops (every C handle holds the adapter alive); then teardown runs and
 /// `on_stopped` gets the context back. It is neither `Send` nor `Sync`:
 /// everything runs on the loop's thread.
+///
+/// ```compile_fail,E0277
+/// fn f<W: lws_cglue::Watchers>(lws: lws_cglue::Attached<W>) {
+///     std::thread::spawn(move || drop(lws)); // not Send
+/// }
+/// ```
 pub struct Attached<W: Watchers> {
     link: Link<W>,
 }
