@@ -54,8 +54,15 @@ pub fn nested_host_iteration<W: Watchers>(host: W::Host<'_>, run_once: impl Fn()
     let lws = Attached::<W>::attach(ctx, host, move |c| *b.borrow_mut() = Some(c))
         .unwrap_or_else(|e| panic!("attach: {e}"));
     let queued = lws.with_context(|_| spin(&run_once, || lws.queued() > 0));
-    assert_eq!(queued, Some(true), "the timer fired in the nested iteration");
-    assert!(fired.get(), "the queued timer was served once the host let go");
+    assert_eq!(
+        queued,
+        Some(true),
+        "the timer fired in the nested iteration"
+    );
+    assert!(
+        fired.get(),
+        "the queued timer was served once the host let go"
+    );
     if !lws.is_detached() {
         assert!(lws.closing() > 0, "teardown started and waits for closes");
         let closed = lws.with_context(|_| spin(&run_once, || lws.closing() == 0));
@@ -77,9 +84,17 @@ pub fn owner_dropped_while_attached<W: Watchers>(
     let fired = Rc::new(Cell::new(false));
     let lws = attach_and_drop_owner(stopping_context(&fired));
     assert_eq!(live(), before + 1, "the attachment keeps its loop");
-    assert_eq!(lws.with_context(Context::stop), Some(()), "context reachable");
+    assert_eq!(
+        lws.with_context(Context::stop),
+        Some(()),
+        "context reachable"
+    );
     let detached = lws.is_detached();
     drop(lws);
     let expect = if detached { before } else { before + 1 };
-    assert_eq!(live(), expect, "freed once nothing is attached, never before");
+    assert_eq!(
+        live(),
+        expect,
+        "freed once nothing is attached, never before"
+    );
 }

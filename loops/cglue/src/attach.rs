@@ -1,8 +1,6 @@
 //! Foreign mode: the library attached to a loop the host runs. The host
 //! keeps running its loop; the library never runs, stops or frees it.
 
-use std::rc::Rc;
-
 use lws_core::{Context, Error};
 
 use crate::adapter::{Adapter, Link};
@@ -78,10 +76,5 @@ impl<W: Watchers> Attached<W> {
     #[doc(hidden)]
     pub fn closing(&self) -> usize {
         self.link.closing()
-    }
-
-    #[doc(hidden)]
-    pub fn adapter(&self) -> &Rc<Adapter<W>> {
-        &self.link
     }
 }

@@ -37,8 +37,8 @@ fn host_runs(ctx: Context) -> Context {
     let baseline = lws_conformance::epoll_registered(uloop_epoll);
     let back: Rc<RefCell<Option<Context>>> = Rc::default();
     let b = back.clone();
-    let lws =
-        UloopAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c)).expect("attach");
+    let lws = UloopAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c))
+        .expect("attach");
     while back.borrow().is_none() {
         host.run_once(1000);
     }

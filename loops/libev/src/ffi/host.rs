@@ -195,7 +195,8 @@ impl EvHostLoop {
         // SAFETY: a repeating watcher on our live loop; it and the count
         // are freed by LoopBox's Drop.
         unsafe {
-            let t = lws_ev_timer_repeat(self.inner.l, ms as f64 / 1000.0, tick, data as *mut c_void);
+            let t =
+                lws_ev_timer_repeat(self.inner.l, ms as f64 / 1000.0, tick, data as *mut c_void);
             if t.is_null() {
                 drop(Rc::from_raw(data));
             } else {

@@ -127,7 +127,13 @@ impl Watchers for EvWatchers {
         Ok(())
     }
 
-    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, _: Interest) -> io::Result<Watch<IoW>> {
+    fn io_new(
+        &mut self,
+        link: &Link<Self>,
+        fd: RawFd,
+        t: Token,
+        _: Interest,
+    ) -> io::Result<Watch<IoW>> {
         // SAFETY: shim constructor; the fd stays open until its Unwatch.
         watch(link, Kind::Io, t.into_raw(), |d| unsafe {
             lws_ev_io_new(fd, callback, d)

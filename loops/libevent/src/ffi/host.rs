@@ -178,9 +178,8 @@ impl EvHostBase {
     #[doc(hidden)]
     pub fn events(&self) -> usize {
         // SAFETY: read-only query on our live base.
-        let n = unsafe {
-            ev::event_base_get_num_events(self.inner.base, ev::EVENT_BASE_COUNT_ADDED)
-        };
+        let n =
+            unsafe { ev::event_base_get_num_events(self.inner.base, ev::EVENT_BASE_COUNT_ADDED) };
         n as usize
     }
 

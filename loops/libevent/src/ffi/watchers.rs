@@ -29,17 +29,15 @@ use super::host::{BaseRef, HostBase};
 
 type Ptr = *const Adapter<EvWatchers>;
 
-/// One event and what its callback needs (opaque outside this module).
-pub struct Slot {
+/// One descriptor's event (opaque: only `io_new` makes one).
+#[derive(Debug)]
+pub struct EvIo(*mut Slot);
+
+/// One event and what its callback needs.
+struct Slot {
     ev: *mut ev::event,
     token: u64,
     link: Ptr,
-}
-
-impl std::fmt::Debug for Slot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Slot")
-    }
 }
 
 /// libevent's watcher operations for the glue.
@@ -109,7 +107,7 @@ fn release(link: &Link<EvWatchers>, slot: *mut Slot) {
 
 impl Watchers for EvWatchers {
     type Host<'a> = HostBase<'a>;
-    type Io = *mut Slot;
+    type Io = EvIo;
     const NAME: &'static str = "libevent";
 
     fn new(host: HostBase<'_>) -> Self {
@@ -126,21 +124,23 @@ impl Watchers for EvWatchers {
         Ok(())
     }
 
-    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, i: Interest) -> io::Result<*mut Slot> {
+    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, i: Interest) -> io::Result<EvIo> {
         self.slot(link, fd, t.into_raw(), flags(i), Some(io_cb))
+            .map(EvIo)
     }
 
-    fn io_modify(&mut self, slot: &mut *mut Slot, fd: RawFd, i: Interest) -> io::Result<()> {
+    fn io_modify(&mut self, io: &mut EvIo, fd: RawFd, i: Interest) -> io::Result<()> {
         // SAFETY: `slot` is live (held by the glue); its event is
         // re-assigned only after `event_del`, as libevent requires.
         unsafe {
-            let e = (**slot).ev;
+            let slot = io.0;
+            let e = (*slot).ev;
             ev::event_del(e);
             if i == Interest::NONE {
                 return Ok(());
             }
             let base = self.base.ptr();
-            if ev::event_assign(e, base, fd, flags(i), Some(io_cb), *slot as *mut c_void) != 0
+            if ev::event_assign(e, base, fd, flags(i), Some(io_cb), slot as *mut c_void) != 0
                 || ev::event_add(e, std::ptr::null()) != 0
             {
                 return Err(io::Error::other("event_add failed"));
@@ -149,11 +149,11 @@ impl Watchers for EvWatchers {
         Ok(())
     }
 
-    fn io_close(&mut self, link: &Link<Self>, slot: *mut Slot) {
+    fn io_close(&mut self, link: &Link<Self>, io: EvIo) {
         // SAFETY: a live slot; event_del takes the fd out of the backend
         // now, before the core closes it.
-        unsafe { ev::event_del((*slot).ev) };
-        release(link, slot);
+        unsafe { ev::event_del((*io.0).ev) };
+        release(link, io.0);
     }
 
     fn set_timer(&mut self, deadline: Option<Instant>) {
@@ -184,8 +184,14 @@ impl Watchers for EvWatchers {
     }
 
     fn close_fixed(&mut self, link: &Link<Self>) {
-        release(link, std::mem::replace(&mut self.timer, std::ptr::null_mut()));
-        release(link, std::mem::replace(&mut self.forced, std::ptr::null_mut()));
+        release(
+            link,
+            std::mem::replace(&mut self.timer, std::ptr::null_mut()),
+        );
+        release(
+            link,
+            std::mem::replace(&mut self.forced, std::ptr::null_mut()),
+        );
     }
 }
 

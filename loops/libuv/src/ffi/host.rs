@@ -192,7 +192,13 @@ impl UvHostLoop {
         }
         let mut n = 0usize;
         // SAFETY: our live loop; the callback only counts.
-        unsafe { uv::uv_walk(self.inner.lp, Some(count), &mut n as *mut usize as *mut c_void) };
+        unsafe {
+            uv::uv_walk(
+                self.inner.lp,
+                Some(count),
+                &mut n as *mut usize as *mut c_void,
+            )
+        };
         n
     }
 

@@ -27,17 +27,14 @@ use super::host::{HostLoop, LoopRef};
 
 type Ptr = *const Adapter<UvWatchers>;
 
-/// One descriptor's `uv_poll_t` and its token (opaque outside this module).
+/// One descriptor's `uv_poll_t` handle (opaque: only `io_new` makes one).
+#[derive(Debug)]
+pub struct UvIo(*mut PollHandle);
+
 #[repr(C)]
-pub struct PollHandle {
+struct PollHandle {
     uv: uv::uv_poll_t,
     token: u64,
-}
-
-impl std::fmt::Debug for PollHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PollHandle")
-    }
 }
 
 #[repr(C)]
@@ -109,7 +106,7 @@ fn close(link: &Link<UvWatchers>, h: *mut uv::uv_handle_t) {
 
 impl Watchers for UvWatchers {
     type Host<'a> = HostLoop<'a>;
-    type Io = *mut PollHandle;
+    type Io = UvIo;
     const NAME: &'static str = "libuv";
 
     fn new(host: HostLoop<'_>) -> Self {
@@ -128,11 +125,17 @@ impl Watchers for UvWatchers {
         // valid loop, and a handle is only recorded once initialised).
         unsafe {
             let timer = Box::into_raw(Box::new(std::mem::zeroed::<TimerHandle>()));
-            check(uv::uv_timer_init(self.lp.ptr(), &mut (*timer).uv), "uv_timer_init")?;
+            check(
+                uv::uv_timer_init(self.lp.ptr(), &mut (*timer).uv),
+                "uv_timer_init",
+            )?;
             (*timer).uv.data = count(link);
             self.timer = timer;
             let idle = Box::into_raw(Box::new(std::mem::zeroed::<IdleHandle>()));
-            check(uv::uv_idle_init(self.lp.ptr(), &mut (*idle).uv), "uv_idle_init")?;
+            check(
+                uv::uv_idle_init(self.lp.ptr(), &mut (*idle).uv),
+                "uv_idle_init",
+            )?;
             (*idle).uv.data = count(link);
             self.idle = idle;
         }
@@ -145,7 +148,7 @@ impl Watchers for UvWatchers {
         fd: RawFd,
         token: Token,
         _interest: Interest,
-    ) -> io::Result<*mut PollHandle> {
+    ) -> io::Result<UvIo> {
         // SAFETY: as in `init`; `fd` stays open until its Unwatch (core
         // rule), which stops and closes this handle first.
         unsafe {
@@ -157,28 +160,28 @@ impl Watchers for UvWatchers {
                 return Err(e);
             }
             (*h).uv.data = count(link);
-            Ok(h)
+            Ok(UvIo(h))
         }
     }
 
-    fn io_modify(&mut self, h: &mut *mut PollHandle, _fd: RawFd, i: Interest) -> io::Result<()> {
+    fn io_modify(&mut self, h: &mut UvIo, _fd: RawFd, i: Interest) -> io::Result<()> {
         // SAFETY: `h` is a live poll handle (held by the glue, not closed).
         unsafe {
             match events(i) {
-                0 => check(uv::uv_poll_stop(&mut (**h).uv), "uv_poll_stop"),
+                0 => check(uv::uv_poll_stop(&mut (*h.0).uv), "uv_poll_stop"),
                 e => check(
-                    uv::uv_poll_start(&mut (**h).uv, e, Some(poll_cb)),
+                    uv::uv_poll_start(&mut (*h.0).uv, e, Some(poll_cb)),
                     "uv_poll_start",
                 ),
             }
         }
     }
 
-    fn io_close(&mut self, link: &Link<Self>, mut h: *mut PollHandle) {
+    fn io_close(&mut self, link: &Link<Self>, mut h: UvIo) {
         // Stop first: libuv drops the fd from its epoll set now, before the
         // core closes the fd (fd numbers are reused at once).
         let _ = self.io_modify(&mut h, -1, Interest::NONE);
-        close(link, h as *mut uv::uv_handle_t);
+        close(link, h.0 as *mut uv::uv_handle_t);
     }
 
     fn set_timer(&mut self, deadline: Option<Instant>) {

@@ -121,7 +121,10 @@ fn drop_source(s: Source) {
 
 fn enable(src: *mut sd::sd_event_source, on: c_int) -> io::Result<()> {
     // SAFETY: a live source.
-    check(unsafe { sd::sd_event_source_set_enabled(src, on) }, "enable")
+    check(
+        unsafe { sd::sd_event_source_set_enabled(src, on) },
+        "enable",
+    )
 }
 
 impl Watchers for SdWatchers {
@@ -155,7 +158,13 @@ impl Watchers for SdWatchers {
         Ok(())
     }
 
-    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, i: Interest) -> io::Result<Source> {
+    fn io_new(
+        &mut self,
+        link: &Link<Self>,
+        fd: RawFd,
+        t: Token,
+        i: Interest,
+    ) -> io::Result<Source> {
         let e = self.e.ptr();
         // SAFETY: a valid loop; the fd stays open until its Unwatch.
         source(link, Kind::Io, t.into_raw(), |src, d| unsafe {
@@ -192,7 +201,14 @@ impl Watchers for SdWatchers {
 
     fn set_forced(&mut self, on: bool) {
         if let Some(d) = &self.defer {
-            let _ = enable(d.src, if on { sd::SD_EVENT_ON } else { sd::SD_EVENT_OFF });
+            let _ = enable(
+                d.src,
+                if on {
+                    sd::SD_EVENT_ON
+                } else {
+                    sd::SD_EVENT_OFF
+                },
+            );
         }
     }
 

@@ -38,18 +38,15 @@ const ULOOP_WRITE: c_uint = ub::ULOOP_WRITE;
 /// the core decides when a descriptor goes.
 const ULOOP_ERROR_CB: c_uint = ub::ULOOP_ERROR_CB;
 
-/// One descriptor's watcher (opaque outside this module).
+/// One descriptor's watcher (opaque: only `io_new` makes one).
+#[derive(Debug)]
+pub struct UloopIo(*mut Watch);
+
 #[repr(C)]
-pub struct Watch {
+struct Watch {
     ufd: UloopFd,
     token: u64,
     link: Ptr,
-}
-
-impl std::fmt::Debug for Watch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Watch")
-    }
 }
 
 /// The scheduler's timer, or the zero-delay timeout used for forced work.
@@ -127,7 +124,7 @@ fn free_tmo(t: *mut Tmo) {
 
 impl Watchers for UloopWatchers {
     type Host<'a> = HostUloop<'a>;
-    type Io = *mut Watch;
+    type Io = UloopIo;
     const NAME: &'static str = "uloop";
 
     fn new(host: HostUloop<'_>) -> Self {
@@ -144,8 +141,14 @@ impl Watchers for UloopWatchers {
         Ok(())
     }
 
-    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, _: Interest) -> io::Result<*mut Watch> {
-        Ok(Box::into_raw(Box::new(Watch {
+    fn io_new(
+        &mut self,
+        link: &Link<Self>,
+        fd: RawFd,
+        t: Token,
+        _: Interest,
+    ) -> io::Result<UloopIo> {
+        Ok(UloopIo(Box::into_raw(Box::new(Watch {
             ufd: UloopFd {
                 cb: Some(fd_cb),
                 fd,
@@ -156,23 +159,23 @@ impl Watchers for UloopWatchers {
             },
             token: t.into_raw(),
             link: Rc::into_raw(link.clone()),
-        })))
+        }))))
     }
 
-    fn io_modify(&mut self, w: &mut *mut Watch, _fd: RawFd, i: Interest) -> io::Result<()> {
+    fn io_modify(&mut self, w: &mut UloopIo, _fd: RawFd, i: Interest) -> io::Result<()> {
         // SAFETY: a live watcher box; no interest at all deletes the fd from
         // epoll (uloop_fd_add calls uloop_fd_delete), re-adding restores it.
         let rc = unsafe {
             if i == Interest::NONE {
-                ub::uloop_fd_delete(w.cast())
+                ub::uloop_fd_delete(w.0.cast())
             } else {
-                ub::uloop_fd_add(w.cast(), flags(i))
+                ub::uloop_fd_add(w.0.cast(), flags(i))
             }
         };
         check(rc, "uloop_fd_add")
     }
 
-    fn io_close(&mut self, _link: &Link<Self>, w: *mut Watch) {
+    fn io_close(&mut self, _link: &Link<Self>, UloopIo(w): UloopIo) {
         // SAFETY: deleting removes it from epoll and from uloop's pending
         // batch, after which uloop holds no pointer to the box.
         unsafe {
