@@ -6,7 +6,7 @@
 //!
 //!     cargo run --example libuv-foreign --features loop-libuv
 //!
-//! A C host passes its own loop with `HostLoop::from_raw(uv_loop_t *)`.
+//! A C host passes its own loop with `lws::libuv::host_from_raw(uv_loop_t *)`.
 
 mod common;
 

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use lws_cglue::{Attached, Watchers};
+use lws_cglue::{Attached, Host, Watchers};
 use lws_core::Context;
 
 use crate::peer::{self, Echo};
@@ -46,7 +46,7 @@ fn stopping_context(fired: &Rc<Cell<bool>>) -> Context {
 /// close callbacks of the teardown it starts, also run nested, still
 /// complete it. `run_once` is one iteration of the host's loop that
 /// returns within a few ms (the host has a repeating timer of its own).
-pub fn nested_host_iteration<W: Watchers>(host: W::Host<'_>, run_once: impl Fn()) {
+pub fn nested_host_iteration<W: Watchers>(host: Host<'_, W::Owner>, run_once: impl Fn()) {
     let fired = Rc::new(Cell::new(false));
     let back: Rc<RefCell<Option<Context>>> = Rc::default();
     let b = back.clone();

@@ -4,7 +4,7 @@
 use lws_core::{Context, Error};
 
 use crate::adapter::{Adapter, Link};
-use crate::{Watchers, loop_err};
+use crate::{Host, Watchers, loop_err};
 
 /// A context served from a host's loop through `W`'s watchers.
 ///
@@ -37,10 +37,10 @@ impl<W: Watchers> Attached<W> {
     /// library added is released.
     pub fn attach(
         ctx: Context,
-        host: W::Host<'_>,
+        host: Host<'_, W::Owner>,
         on_stopped: impl FnOnce(Context) + 'static,
     ) -> Result<Self, Error> {
-        let link = Adapter::new(W::new(host), false).map_err(loop_err::<W>)?;
+        let link = Adapter::new(W::new(host.into_kept()), false).map_err(loop_err::<W>)?;
         if let Some(mut st) = link.state() {
             let mut ctx = ctx;
             ctx.set_edge_triggered(W::EDGE_TRIGGERED);

@@ -26,6 +26,7 @@
 
 mod adapter;
 mod attach;
+mod host;
 mod owned;
 
 use std::io;
@@ -36,15 +37,17 @@ use lws_core::{Interest, Token};
 
 pub use adapter::{Adapter, Link};
 pub use attach::Attached;
-pub use owned::run_owned;
+pub use host::{Host, Kept, LoopOwner, Owner};
+pub use owned::{OwnedLoop, run_owned};
 
 /// One C loop's watcher operations: all an adapter crate implements.
 ///
 /// Every method runs on the loop's thread with the adapter state borrowed;
 /// none may run the loop.
 pub trait Watchers: Sized + 'static {
-    /// What the host hands to [`Attached::attach`]: its loop.
-    type Host<'a>;
+    /// The loop this adapter creates (owned mode, Rust hosts) and attaches
+    /// to.
+    type Owner: LoopOwner;
     /// One descriptor's watcher.
     type Io;
     /// The loop's name, for errors and logs ("libuv", ...).
@@ -53,7 +56,7 @@ pub trait Watchers: Sized + 'static {
     const EDGE_TRIGGERED: bool = false;
 
     /// The operations on `host`'s loop (no sources yet).
-    fn new(host: Self::Host<'_>) -> Self;
+    fn new(host: Kept<Self::Owner>) -> Self;
     /// Create the timer and forced-service sources (both idle).
     fn init(&mut self, link: &Link<Self>) -> io::Result<()>;
     /// Create a watcher for `fd`; [`Watchers::io_modify`] follows at once.

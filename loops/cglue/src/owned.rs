@@ -4,7 +4,7 @@
 use lws_core::{Context, Error};
 
 use crate::adapter::Adapter;
-use crate::{Watchers, loop_err};
+use crate::{LoopOwner, Owner, Watchers, loop_err};
 
 /// Run `ctx` on the loop behind `w` until it stops. `run_once` runs one
 /// iteration of that loop (blocking until something fired); it also runs
@@ -29,4 +29,36 @@ pub fn run_owned<W: Watchers>(
         run_once()?;
     }
     Ok(())
+}
+
+/// A loop of `W`'s kind owned and run by the library.
+pub struct OwnedLoop<W: Watchers> {
+    owner: Owner<W::Owner>,
+}
+
+impl<W: Watchers> std::fmt::Debug for OwnedLoop<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OwnedLoop({})", W::NAME)
+    }
+}
+
+impl<W: Watchers> OwnedLoop<W> {
+    /// A new private loop.
+    pub fn new() -> Result<Self, Error> {
+        Ok(OwnedLoop {
+            owner: Owner::create()?,
+        })
+    }
+}
+
+impl<W: Watchers> lws_core::RunLoop for OwnedLoop<W> {
+    fn name(&self) -> &'static str {
+        W::NAME
+    }
+
+    fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
+        let owner = &self.owner;
+        let w = W::new(owner.host().into_kept());
+        run_owned(w, ctx, || owner.iterate())
+    }
 }

@@ -12,7 +12,7 @@
 //! - **owned**: [`EvLoop`] creates and runs a private loop.
 //! - **foreign**: [`EvAttached::attach`] adds watchers to a host's loop: an
 //!   [`EvHostLoop`] (`host()`), or a C host's loop given with
-//!   [`HostLoop::from_raw`]. The host keeps running `ev_run`; the library
+//!   [`host_from_raw`]. The host keeps running `ev_run`; the library
 //!   never runs, breaks or destroys it. When the context has stopped,
 //!   every watcher it added is stopped and freed and `on_stopped` gets the
 //!   context back.
@@ -21,38 +21,10 @@
 
 mod ffi;
 
-use lws_core::{Context, Error, RunLoop};
-
-pub use ffi::{EvHostLoop, EvWatchers, HostLoop};
+pub use ffi::{EvHostLoop, EvLoopBox, EvWatchers, HostLoop, Vouch, host_from_raw};
 
 /// The library attached to a host's libev loop (foreign mode).
 pub type EvAttached = lws_cglue::Attached<EvWatchers>;
 
 /// A libev loop owned and run by the library.
-#[derive(Debug)]
-pub struct EvLoop {
-    host: EvHostLoop,
-}
-
-impl EvLoop {
-    pub fn new() -> Result<Self, Error> {
-        Ok(EvLoop {
-            host: EvHostLoop::create()?,
-        })
-    }
-}
-
-impl RunLoop for EvLoop {
-    fn name(&self) -> &'static str {
-        "libev"
-    }
-
-    fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
-        let host = &self.host;
-        let w = <EvWatchers as lws_cglue::Watchers>::new(host.host());
-        lws_cglue::run_owned(w, ctx, || {
-            host.run_once();
-            Ok(())
-        })
-    }
-}
+pub type EvLoop = lws_cglue::OwnedLoop<EvWatchers>;

@@ -18,6 +18,6 @@ fn owner_dropped_while_attached_keeps_the_loop() {
             let host = EvHostLoop::create().expect("ev loop");
             EvAttached::attach(ctx, host.host(), |_| {}).expect("attach")
         },
-        EvHostLoop::live_loops,
+        lws_loop_libev::EvLoopBox::live_loops,
     );
 }

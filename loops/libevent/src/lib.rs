@@ -11,7 +11,7 @@
 //! - **owned**: [`EvLoop`] creates and runs a private `event_base`.
 //! - **foreign**: [`EvAttached::attach`] adds events to a host's base: an
 //!   [`EvHostBase`] (`host()`), or a C host's `event_base *` given with
-//!   [`HostBase::from_raw`]. The host keeps dispatching it; the library
+//!   [`host_from_raw`]. The host keeps dispatching it; the library
 //!   never dispatches, breaks or frees that base. When the context has
 //!   stopped and every event it added is finalized, `on_stopped` receives
 //!   the context back.
@@ -20,38 +20,10 @@
 
 mod ffi;
 
-use lws_core::{Context, Error, RunLoop};
-
-pub use ffi::{EvHostBase, EvWatchers, HostBase};
+pub use ffi::{EvBaseBox, EvHostBase, EvWatchers, HostBase, Vouch, host_from_raw};
 
 /// The library attached to a host's `event_base` (foreign mode).
 pub type EvAttached = lws_cglue::Attached<EvWatchers>;
 
 /// A libevent base owned and run by the library.
-#[derive(Debug)]
-pub struct EvLoop {
-    base: EvHostBase,
-}
-
-impl EvLoop {
-    pub fn new() -> Result<Self, Error> {
-        Ok(EvLoop {
-            base: EvHostBase::create()?,
-        })
-    }
-}
-
-impl RunLoop for EvLoop {
-    fn name(&self) -> &'static str {
-        "libevent"
-    }
-
-    fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
-        let base = &self.base;
-        let w = <EvWatchers as lws_cglue::Watchers>::new(base.host());
-        lws_cglue::run_owned(w, ctx, || {
-            base.run_once();
-            Ok(())
-        })
-    }
-}
+pub type EvLoop = lws_cglue::OwnedLoop<EvWatchers>;

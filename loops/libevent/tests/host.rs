@@ -19,6 +19,6 @@ fn owner_dropped_while_attached_keeps_the_base() {
             let host = EvHostBase::create().expect("event base");
             EvAttached::attach(ctx, host.host(), |_| {}).expect("attach")
         },
-        EvHostBase::live_bases,
+        lws_loop_libevent::EvBaseBox::live_bases,
     );
 }

@@ -10,7 +10,7 @@
 //! - **owned**: [`UvLoop`] creates and runs a private `uv_loop_t`.
 //! - **foreign**: [`UvAttached::attach`] adds handles to a host's loop: a
 //!   [`UvHostLoop`] (`host()`), or a C host's `uv_loop_t *` given with
-//!   [`HostLoop::from_raw`]. The host keeps running `uv_run`; the library
+//!   [`host_from_raw`]. The host keeps running `uv_run`; the library
 //!   never runs, stops or closes that loop. When the context has stopped
 //!   and every handle it added is closed, `on_stopped` receives the
 //!   context back and the loop holds nothing of the library's.
@@ -19,38 +19,10 @@
 
 mod ffi;
 
-use lws_core::{Context, Error, RunLoop};
-
-pub use ffi::{HostLoop, UvHostLoop, UvWatchers};
+pub use ffi::{HostLoop, UvHostLoop, UvLoopBox, UvWatchers, Vouch, host_from_raw};
 
 /// The library attached to a host's libuv loop (foreign mode).
 pub type UvAttached = lws_cglue::Attached<UvWatchers>;
 
 /// A libuv loop owned and run by the library.
-#[derive(Debug)]
-pub struct UvLoop {
-    owned: UvHostLoop,
-}
-
-impl UvLoop {
-    pub fn new() -> Result<Self, Error> {
-        Ok(UvLoop {
-            owned: UvHostLoop::create()?,
-        })
-    }
-}
-
-impl RunLoop for UvLoop {
-    fn name(&self) -> &'static str {
-        "libuv"
-    }
-
-    fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
-        let owned = &self.owned;
-        let w = <UvWatchers as lws_cglue::Watchers>::new(owned.host());
-        lws_cglue::run_owned(w, ctx, || {
-            owned.run_once();
-            Ok(())
-        })
-    }
-}
+pub type UvLoop = lws_cglue::OwnedLoop<UvWatchers>;

@@ -18,6 +18,6 @@ fn owner_dropped_while_attached_keeps_the_loop() {
             let host = UvHostLoop::create().expect("uv loop");
             UvAttached::attach(ctx, host.host(), |_| {}).expect("attach")
         },
-        UvHostLoop::live_loops,
+        lws_loop_libuv::UvLoopBox::live_loops,
     );
 }

@@ -21,6 +21,6 @@ fn owner_dropped_while_attached_keeps_the_loop() {
             let host = SdHostEvent::create().expect("sd_event");
             SdAttached::attach(ctx, host.host(), |_| {}).expect("attach")
         },
-        SdHostEvent::live_loops,
+        lws_loop_sdevent::SdEventBox::live_loops,
     );
 }

@@ -13,11 +13,12 @@
 //! - **owned**: [`UloopLoop`] runs `uloop_init`, iterates with
 //!   `uloop_run_timeout` until the context stops, then `uloop_done`. It
 //!   keeps the process's SIGINT/SIGTERM/SIGCHLD handlers (uloop would
-//!   replace them). An owned run needs uloop to itself: while another run
-//!   or a host uses it, it gets [`Error::Loop`] at once.
+//!   replace them). An owned loop needs uloop to itself: while another
+//!   one or a host uses it, `UloopLoop::new` fails with
+//!   [`lws_core::Error::Loop`].
 //! - **foreign**: [`UloopAttached::attach`] adds the context's watchers to
 //!   uloop held by a Rust host ([`UloopHost::init`], `host()`) or run by a
-//!   C host ([`HostUloop::from_raw`]). The library never runs or ends
+//!   C host ([`host_from_raw`]). The library never runs or ends
 //!   uloop; a `UloopHost`'s `uloop_done` waits until the attachments on it
 //!   are gone. When the context has stopped every fd and timeout it added
 //!   is removed and `on_stopped` gets the context back.
@@ -26,41 +27,11 @@
 
 mod ffi;
 
-use lws_core::{Context, Error, RunLoop};
-
-pub use ffi::{HostTimer, HostUloop, UloopHost, UloopWatchers};
+pub use ffi::{HostTimer, HostUloop, UloopHost, UloopInit, UloopWatchers, Vouch, host_from_raw};
 
 /// The library attached to the process's uloop (foreign mode).
 pub type UloopAttached = lws_cglue::Attached<UloopWatchers>;
 
-/// Longest single wait of the owned loop; it re-checks for teardown after
-/// each iteration anyway.
-const OWNED_WAIT_MS: i32 = 1000;
-
-/// uloop owned and run by the library.
-#[derive(Debug, Default)]
-pub struct UloopLoop;
-
-impl UloopLoop {
-    pub fn new() -> Self {
-        UloopLoop
-    }
-}
-
-impl RunLoop for UloopLoop {
-    fn name(&self) -> &'static str {
-        "uloop"
-    }
-
-    fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
-        let owned = ffi::owned::init().map_err(|e| Error::Loop {
-            lib: "uloop",
-            source: e,
-        })?;
-        let w = <UloopWatchers as lws_cglue::Watchers>::new(owned.host());
-        lws_cglue::run_owned(w, ctx, || {
-            owned.run_once(OWNED_WAIT_MS);
-            Ok(())
-        })
-    }
-}
+/// uloop owned and run by the library: `new` claims uloop for it alone
+/// (an error while another one or a host uses it); dropping it lets go.
+pub type UloopLoop = lws_cglue::OwnedLoop<UloopWatchers>;

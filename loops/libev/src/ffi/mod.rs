@@ -7,5 +7,5 @@ mod host;
 mod shim;
 mod watchers;
 
-pub use host::{EvHostLoop, HostLoop};
+pub use host::{EvHostLoop, EvLoopBox, HostLoop, Vouch, host_from_raw};
 pub use watchers::EvWatchers;

@@ -10,8 +10,8 @@
 //! - Each watcher's `data` is a boxed `Slot` holding one strong count of
 //!   the adapter, freed together with the watcher; the callback takes a
 //!   count of its own for its duration.
-//! - The loop outlives the watchers: a [`HostLoop`] either keeps an owned
-//!   loop alive (the adapter holds it) or carries the host's promise.
+//! - The loop outlives the watchers: the `Kept` loop either keeps an owned
+//!   loop alive or carries the host's promise.
 
 use std::ffi::{c_int, c_void};
 use std::io;
@@ -22,7 +22,7 @@ use std::time::Instant;
 use lws_cglue::{Adapter, Link, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
-use super::host::{HostLoop, LoopRef};
+use super::host::EvLoopBox;
 use super::shim::*;
 
 type Ptr = *const Adapter<EvWatchers>;
@@ -55,7 +55,7 @@ impl<T> std::fmt::Debug for Watch<T> {
 
 /// libev's watcher operations for the glue.
 pub struct EvWatchers {
-    l: LoopRef,
+    l: lws_cglue::Kept<EvLoopBox>,
     timer: Option<Watch<TimerW>>,
     idle: Option<Watch<IdleW>>,
 }
@@ -103,13 +103,13 @@ fn events(i: Interest) -> c_int {
 }
 
 impl Watchers for EvWatchers {
-    type Host<'a> = HostLoop<'a>;
+    type Owner = EvLoopBox;
     type Io = Watch<IoW>;
     const NAME: &'static str = "libev";
 
-    fn new(host: HostLoop<'_>) -> Self {
+    fn new(l: lws_cglue::Kept<EvLoopBox>) -> Self {
         EvWatchers {
-            l: host.into_ref(),
+            l,
             timer: None,
             idle: None,
         }
@@ -142,14 +142,14 @@ impl Watchers for EvWatchers {
 
     fn io_modify(&mut self, io: &mut Watch<IoW>, _fd: RawFd, i: Interest) -> io::Result<()> {
         // SAFETY: a live watcher on a valid loop.
-        unsafe { lws_ev_io_set(self.l.ptr(), io.w, events(i)) };
+        unsafe { lws_ev_io_set(self.l.raw(), io.w, events(i)) };
         Ok(())
     }
 
     fn io_close(&mut self, _link: &Link<Self>, io: Watch<IoW>) {
         // SAFETY: stops and frees a live watcher exactly once (the glue
         // gave it up), then its slot.
-        unsafe { lws_ev_io_free(self.l.ptr(), io.w) };
+        unsafe { lws_ev_io_free(self.l.raw(), io.w) };
         free_slot(io.slot);
     }
 
@@ -158,18 +158,18 @@ impl Watchers for EvWatchers {
         // Refresh libev's cached time so the timer cannot fire early.
         // SAFETY: the live timer on a valid loop.
         unsafe {
-            lws_ev_now_update(self.l.ptr());
+            lws_ev_now_update(self.l.raw());
             let after = deadline.map_or(-1.0, |at| {
                 at.saturating_duration_since(Instant::now()).as_secs_f64() + 1e-6
             });
-            lws_ev_timer_set(self.l.ptr(), t.w, after);
+            lws_ev_timer_set(self.l.raw(), t.w, after);
         }
     }
 
     fn set_forced(&mut self, on: bool) {
         if let Some(i) = &self.idle {
             // SAFETY: the live idle watcher on a valid loop.
-            unsafe { lws_ev_idle_set(self.l.ptr(), i.w, c_int::from(on)) };
+            unsafe { lws_ev_idle_set(self.l.raw(), i.w, c_int::from(on)) };
         }
     }
 
@@ -177,11 +177,11 @@ impl Watchers for EvWatchers {
         // SAFETY: each freed exactly once (taken out of `self`).
         unsafe {
             if let Some(t) = self.timer.take() {
-                lws_ev_timer_free(self.l.ptr(), t.w);
+                lws_ev_timer_free(self.l.raw(), t.w);
                 free_slot(t.slot);
             }
             if let Some(i) = self.idle.take() {
-                lws_ev_idle_free(self.l.ptr(), i.w);
+                lws_ev_idle_free(self.l.raw(), i.w);
                 free_slot(i.slot);
             }
         }

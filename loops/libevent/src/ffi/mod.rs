@@ -5,5 +5,5 @@
 mod host;
 mod watchers;
 
-pub use host::{EvHostBase, HostBase};
+pub use host::{EvBaseBox, EvHostBase, HostBase, Vouch, host_from_raw};
 pub use watchers::EvWatchers;

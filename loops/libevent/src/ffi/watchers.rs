@@ -11,8 +11,8 @@
 //!   own callback.
 //! - Each slot holds one strong count of the adapter, released in the
 //!   finalizer, so the adapter outlives every event that can call into it.
-//! - The base outlives the events: a [`HostBase`] either keeps an owned
-//!   base alive (the adapter holds it) or carries the host's promise.
+//! - The base outlives the events: the `Kept` base either keeps an owned
+//!   base alive or carries the host's promise.
 //! - All of it runs on the base's thread (nothing here is `Send`).
 
 use std::ffi::{c_int, c_short, c_void};
@@ -25,7 +25,7 @@ use libevent_sys as ev;
 use lws_cglue::{Adapter, Link, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
-use super::host::{BaseRef, HostBase};
+use super::host::EvBaseBox;
 
 type Ptr = *const Adapter<EvWatchers>;
 
@@ -42,7 +42,7 @@ struct Slot {
 
 /// libevent's watcher operations for the glue.
 pub struct EvWatchers {
-    base: BaseRef,
+    base: lws_cglue::Kept<EvBaseBox>,
     timer: *mut Slot,
     forced: *mut Slot,
 }
@@ -79,10 +79,10 @@ impl EvWatchers {
             token,
             link: Rc::into_raw(link.clone()),
         }));
-        // SAFETY: the base is valid (BaseRef); the slot box is leaked here
+        // SAFETY: the base is valid (`Kept`); the slot box is leaked here
         // and reclaimed in `finalized`, or just below if libevent refuses.
         unsafe {
-            let e = ev::event_new(self.base.ptr(), fd, fl, cb, slot as *mut c_void);
+            let e = ev::event_new(self.base.raw(), fd, fl, cb, slot as *mut c_void);
             if e.is_null() {
                 let slot = Box::from_raw(slot);
                 drop(Rc::from_raw(slot.link));
@@ -106,13 +106,13 @@ fn release(link: &Link<EvWatchers>, slot: *mut Slot) {
 }
 
 impl Watchers for EvWatchers {
-    type Host<'a> = HostBase<'a>;
+    type Owner = EvBaseBox;
     type Io = EvIo;
     const NAME: &'static str = "libevent";
 
-    fn new(host: HostBase<'_>) -> Self {
+    fn new(base: lws_cglue::Kept<EvBaseBox>) -> Self {
         EvWatchers {
-            base: host.into_ref(),
+            base,
             timer: std::ptr::null_mut(),
             forced: std::ptr::null_mut(),
         }
@@ -139,7 +139,7 @@ impl Watchers for EvWatchers {
             if i == Interest::NONE {
                 return Ok(());
             }
-            let base = self.base.ptr();
+            let base = self.base.raw();
             if ev::event_assign(e, base, fd, flags(i), Some(io_cb), slot as *mut c_void) != 0
                 || ev::event_add(e, std::ptr::null()) != 0
             {

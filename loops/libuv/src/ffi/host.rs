@@ -1,31 +1,109 @@
 //! libuv loops the library may add handles to: a host's own `uv_loop_t`
-//! (promised valid by the host, [`HostLoop::from_raw`]) or a
-//! [`UvHostLoop`] created here, which stays allocated for as long as
-//! anything is attached to it. Also the host-side helpers tests and
+//! (promised valid by the host, [`host_from_raw`]) or a [`UvHostLoop`]
+//! created here, which stays allocated for as long as anything is
+//! attached to it. Also the host-side helpers tests and
 //! examples use (a repeating timer of the host's own, a handle count).
 
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
-use std::marker::PhantomData;
 use std::rc::Rc;
 
 use libuv_sys2 as uv;
 
 use super::watchers::check;
 
-/// A `uv_loop_t` created by [`UvHostLoop::create`], freed when the last of
-/// its owner and the attachments on it is gone.
-struct LoopBox {
+/// A `uv_loop_t` created here: owned through a [`UvHostLoop`], freed when
+/// the last of its owner and the attachments on it is gone.
+pub struct UvLoopBox {
     lp: *mut uv::uv_loop_t,
     /// The host's own timers (`repeating_timer`), closed with the loop.
     timers: RefCell<Vec<*mut uv::uv_timer_t>>,
+}
+
+/// A libuv loop created and run by a Rust program (or by the library's
+/// owned mode); `host()` lends it to [`crate::UvAttached::attach`], and
+/// an attachment keeps it allocated after the owner is dropped. The
+/// lent handle cannot outlive the owner's borrow:
+///
+/// ```compile_fail,E0716
+/// # fn f(ctx: lws_core::Context) {
+/// use lws_loop_libuv::{UvAttached, UvHostLoop};
+/// let h = UvHostLoop::create().unwrap().host(); // the owner is a temporary
+/// let _lws = UvAttached::attach(ctx, h, |_| {});
+/// # }
+/// ```
+///
+/// ```compile_fail,E0505
+/// # fn f(ctx: lws_core::Context) {
+/// use lws_loop_libuv::{UvAttached, UvHostLoop};
+/// let owner = UvHostLoop::create().unwrap();
+/// let h = owner.host();
+/// drop(owner); // still borrowed by `h`
+/// let _lws = UvAttached::attach(ctx, h, |_| {});
+/// # }
+/// ```
+pub type UvHostLoop = lws_cglue::Owner<UvLoopBox>;
+
+/// A libuv loop the library may add handles to: lent by a [`UvHostLoop`]
+/// or vouched for by a C host ([`host_from_raw`]).
+pub type HostLoop<'a> = lws_cglue::Host<'a, UvLoopBox>;
+
+/// The host's promise that its loop stays valid ([`host_from_raw`]).
+#[derive(Debug)]
+pub struct Vouch(());
+
+/// A C host's own loop, for [`crate::UvAttached::attach`]:
+///
+/// ```compile_fail,E0133
+/// let h = lws_loop_libuv::host_from_raw(std::ptr::null_mut());
+/// ```
+///
+/// # Safety
+/// `lp` must point to an initialised `uv_loop_t` that stays valid, and is
+/// only run on the current thread, until every attachment made with it
+/// has reported its teardown complete (`on_stopped` ran); if the context
+/// never stops, for the rest of the program.
+pub unsafe fn host_from_raw(lp: *mut uv::uv_loop_t) -> HostLoop<'static> {
+    lws_cglue::Host::vouched(lp, Vouch(()))
 }
 
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
 }
 
-impl Drop for LoopBox {
+impl lws_cglue::LoopOwner for UvLoopBox {
+    type Raw = *mut uv::uv_loop_t;
+    type Vouch = Vouch;
+    const NAME: &'static str = "libuv";
+
+    fn create() -> std::io::Result<Self> {
+        // SAFETY: zeroed storage handed to uv_loop_init, boxed so its
+        // address is stable; freed by Drop.
+        unsafe {
+            let lp = Box::into_raw(Box::new(std::mem::zeroed::<uv::uv_loop_t>()));
+            if let Err(e) = check(uv::uv_loop_init(lp), "uv_loop_init") {
+                drop(Box::from_raw(lp));
+                return Err(e);
+            }
+            LIVE.with(|n| n.set(n.get() + 1));
+            Ok(UvLoopBox {
+                lp,
+                timers: RefCell::default(),
+            })
+        }
+    }
+
+    fn raw(&self) -> *mut uv::uv_loop_t {
+        self.lp
+    }
+
+    fn iterate(&self) -> Result<(), lws_core::Error> {
+        self.run_once();
+        Ok(())
+    }
+}
+
+impl Drop for UvLoopBox {
     fn drop(&mut self) {
         // SAFETY: nothing of the library's is on the loop any more (every
         // attachment holds this box alive); close the host timers made
@@ -45,142 +123,29 @@ impl Drop for LoopBox {
     }
 }
 
-/// A libuv loop the library may add handles to, borrowed from its owner.
-///
-/// From a [`UvHostLoop`] (`host()`), it keeps that loop allocated for as
-/// long as an attachment made with it lives; it cannot outlive the
-/// borrow of its owner:
-///
-/// ```compile_fail,E0716
-/// # fn f(ctx: lws_core::Context) {
-/// use lws_loop_libuv::{UvAttached, UvHostLoop};
-/// let h = UvHostLoop::create().unwrap().host(); // the owner is a temporary
-/// let _lws = UvAttached::attach(ctx, h, |_| {});
-/// # }
-/// ```
-///
-/// ```compile_fail,E0505
-/// # fn f(ctx: lws_core::Context) {
-/// use lws_loop_libuv::{UvAttached, UvHostLoop};
-/// let owner = UvHostLoop::create().unwrap();
-/// let h = owner.host();
-/// drop(owner); // still borrowed by `h`
-/// let _lws = UvAttached::attach(ctx, h, |_| {});
-/// # }
-/// ```
-///
-/// A host's own loop needs its promise, in `unsafe`:
-///
-/// ```compile_fail,E0133
-/// let h = lws_loop_libuv::HostLoop::from_raw(std::ptr::null_mut());
-/// ```
-#[derive(Debug)]
-pub struct HostLoop<'a> {
-    lp: *mut uv::uv_loop_t,
-    keep: Option<Rc<LoopBox>>,
-    _owner: PhantomData<&'a UvHostLoop>,
-}
-
-impl HostLoop<'static> {
-    /// Wrap a host's loop.
-    ///
-    /// # Safety
-    /// `lp` must point to an initialised `uv_loop_t` that stays valid, and
-    /// is only run on the current thread, until every attachment made with
-    /// it has reported its teardown complete (`on_stopped` ran); if the
-    /// context never stops, for the rest of the program.
-    pub unsafe fn from_raw(lp: *mut uv::uv_loop_t) -> Self {
-        HostLoop {
-            lp,
-            keep: None,
-            _owner: PhantomData,
-        }
-    }
-}
-
-impl HostLoop<'_> {
-    pub(super) fn into_ref(self) -> LoopRef {
-        LoopRef {
-            lp: self.lp,
-            _keep: self.keep,
-        }
-    }
-}
-
-/// The loop as the library's watchers hold it: valid while they live.
-pub(super) struct LoopRef {
-    lp: *mut uv::uv_loop_t,
-    _keep: Option<Rc<LoopBox>>,
-}
-
-impl LoopRef {
-    pub(super) fn ptr(&self) -> *mut uv::uv_loop_t {
-        self.lp
-    }
-}
-
-impl std::fmt::Debug for LoopBox {
+impl std::fmt::Debug for UvLoopBox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("uv_loop_t")
     }
 }
 
-/// A libuv loop created and run by a Rust program (or by the library's
-/// owned mode). Attachments keep it allocated after it is dropped.
-#[derive(Debug)]
-pub struct UvHostLoop {
-    inner: Rc<LoopBox>,
-}
-
-impl UvHostLoop {
-    /// A new libuv loop.
-    pub fn create() -> Result<Self, lws_core::Error> {
-        // SAFETY: zeroed storage handed to uv_loop_init, boxed so its
-        // address is stable; freed by LoopBox's Drop.
-        unsafe {
-            let lp = Box::into_raw(Box::new(std::mem::zeroed::<uv::uv_loop_t>()));
-            if let Err(e) = check(uv::uv_loop_init(lp), "uv_loop_init") {
-                drop(Box::from_raw(lp));
-                return Err(lws_core::Error::Loop {
-                    lib: "libuv",
-                    source: e,
-                });
-            }
-            LIVE.with(|n| n.set(n.get() + 1));
-            Ok(UvHostLoop {
-                inner: Rc::new(LoopBox {
-                    lp,
-                    timers: RefCell::default(),
-                }),
-            })
-        }
-    }
-
-    /// This loop, for [`crate::UvAttached::attach`].
-    pub fn host(&self) -> HostLoop<'_> {
-        HostLoop {
-            lp: self.inner.lp,
-            keep: Some(self.inner.clone()),
-            _owner: PhantomData,
-        }
-    }
-
-    /// The raw loop, for the host's own libuv calls (valid while `self`
-    /// lives).
+impl UvLoopBox {
+    /// The raw loop, for the host's own libuv calls (valid while the
+    /// owner lives).
     pub fn as_ptr(&self) -> *mut uv::uv_loop_t {
-        self.inner.lp
+        self.lp
     }
 
     /// One blocking iteration (returns after at least one event).
     pub fn run_once(&self) {
-        // SAFETY: our live loop, run on its thread (LoopBox is !Send).
-        unsafe { uv::uv_run(self.inner.lp, uv::uv_run_mode_UV_RUN_ONCE) };
+        // SAFETY: our live loop, run on its thread (not Send).
+        unsafe { uv::uv_run(self.lp, uv::uv_run_mode_UV_RUN_ONCE) };
     }
 
     /// One iteration that does not block.
     pub fn run_nowait(&self) {
         // SAFETY: as above.
-        unsafe { uv::uv_run(self.inner.lp, uv::uv_run_mode_UV_RUN_NOWAIT) };
+        unsafe { uv::uv_run(self.lp, uv::uv_run_mode_UV_RUN_NOWAIT) };
     }
 
     /// Number of handles on this loop (test support).
@@ -192,13 +157,7 @@ impl UvHostLoop {
         }
         let mut n = 0usize;
         // SAFETY: our live loop; the callback only counts.
-        unsafe {
-            uv::uv_walk(
-                self.inner.lp,
-                Some(count),
-                &mut n as *mut usize as *mut c_void,
-            )
-        };
+        unsafe { uv::uv_walk(self.lp, Some(count), &mut n as *mut usize as *mut c_void) };
         n
     }
 
@@ -217,10 +176,10 @@ impl UvHostLoop {
         // one Rc count are reclaimed in `free_timer` when the loop goes.
         unsafe {
             let t = Box::into_raw(Box::new(std::mem::zeroed::<uv::uv_timer_t>()));
-            uv::uv_timer_init(self.inner.lp, t);
+            uv::uv_timer_init(self.lp, t);
             (*t).data = Rc::into_raw(count.clone()) as *mut c_void;
             uv::uv_timer_start(t, Some(tick), ms, ms);
-            self.inner.timers.borrow_mut().push(t);
+            self.timers.borrow_mut().push(t);
         }
         count
     }

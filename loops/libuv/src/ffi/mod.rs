@@ -5,5 +5,5 @@
 mod host;
 mod watchers;
 
-pub use host::{HostLoop, UvHostLoop};
+pub use host::{HostLoop, UvHostLoop, UvLoopBox, Vouch, host_from_raw};
 pub use watchers::UvWatchers;

@@ -9,8 +9,8 @@
 //! - Each handle's `data` holds one strong count of the adapter
 //!   (`Rc::into_raw`), released in the same close callback, so the adapter
 //!   outlives every handle that can call into it.
-//! - The loop outlives the handles: a [`HostLoop`] either keeps an owned
-//!   loop alive (the adapter holds it) or carries the host's promise.
+//! - The loop outlives the handles: the `Kept` loop either keeps an owned
+//!   loop alive or carries the host's promise.
 //! - All of it runs on the loop's thread (nothing here is `Send`).
 
 use std::ffi::{c_int, c_void};
@@ -23,7 +23,7 @@ use libuv_sys2 as uv;
 use lws_cglue::{Adapter, Link, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
-use super::host::{HostLoop, LoopRef};
+use super::host::UvLoopBox;
 
 type Ptr = *const Adapter<UvWatchers>;
 
@@ -49,7 +49,7 @@ struct IdleHandle {
 
 /// libuv's watcher operations for the glue.
 pub struct UvWatchers {
-    lp: LoopRef,
+    lp: lws_cglue::Kept<UvLoopBox>,
     timer: *mut TimerHandle,
     idle: *mut IdleHandle,
     idle_on: bool,
@@ -105,13 +105,13 @@ fn close(link: &Link<UvWatchers>, h: *mut uv::uv_handle_t) {
 }
 
 impl Watchers for UvWatchers {
-    type Host<'a> = HostLoop<'a>;
+    type Owner = UvLoopBox;
     type Io = UvIo;
     const NAME: &'static str = "libuv";
 
-    fn new(host: HostLoop<'_>) -> Self {
+    fn new(lp: lws_cglue::Kept<UvLoopBox>) -> Self {
         UvWatchers {
-            lp: host.into_ref(),
+            lp,
             timer: std::ptr::null_mut(),
             idle: std::ptr::null_mut(),
             idle_on: false,
@@ -120,20 +120,20 @@ impl Watchers for UvWatchers {
 
     fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
         // SAFETY: zeroed handle structs are what libuv's *_init functions
-        // expect; the loop is valid (LoopRef); the boxes are leaked to
+        // expect; the loop is valid (`Kept`); the boxes are leaked to
         // libuv here and reclaimed in `close_cb` (init never fails on a
         // valid loop, and a handle is only recorded once initialised).
         unsafe {
             let timer = Box::into_raw(Box::new(std::mem::zeroed::<TimerHandle>()));
             check(
-                uv::uv_timer_init(self.lp.ptr(), &mut (*timer).uv),
+                uv::uv_timer_init(self.lp.raw(), &mut (*timer).uv),
                 "uv_timer_init",
             )?;
             (*timer).uv.data = count(link);
             self.timer = timer;
             let idle = Box::into_raw(Box::new(std::mem::zeroed::<IdleHandle>()));
             check(
-                uv::uv_idle_init(self.lp.ptr(), &mut (*idle).uv),
+                uv::uv_idle_init(self.lp.raw(), &mut (*idle).uv),
                 "uv_idle_init",
             )?;
             (*idle).uv.data = count(link);
@@ -154,7 +154,7 @@ impl Watchers for UvWatchers {
         unsafe {
             let h = Box::into_raw(Box::new(std::mem::zeroed::<PollHandle>()));
             (*h).token = token.into_raw();
-            let rc = uv::uv_poll_init(self.lp.ptr(), &mut (*h).uv, fd);
+            let rc = uv::uv_poll_init(self.lp.raw(), &mut (*h).uv, fd);
             if let Err(e) = check(rc, "uv_poll_init") {
                 drop(Box::from_raw(h)); // never registered with libuv
                 return Err(e);
@@ -195,7 +195,7 @@ impl Watchers for UvWatchers {
             uv::uv_timer_stop(&mut (*t).uv);
             if let Some(at) = deadline {
                 // Refresh libuv's cached time so the timer cannot fire early.
-                uv::uv_update_time(self.lp.ptr());
+                uv::uv_update_time(self.lp.raw());
                 let wait = at.saturating_duration_since(Instant::now());
                 let ms = wait.as_micros().div_ceil(1000) as u64;
                 uv::uv_timer_start(&mut (*t).uv, Some(timer_cb), ms, 0);

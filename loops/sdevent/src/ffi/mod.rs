@@ -5,7 +5,7 @@
 mod host;
 mod watchers;
 
-pub use host::{HostEvent, SdHostEvent};
+pub use host::{HostEvent, SdEventBox, SdHostEvent, Vouch, host_from_raw};
 pub use watchers::SdWatchers;
 
 use std::ffi::c_int;

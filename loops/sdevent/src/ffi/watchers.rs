@@ -10,8 +10,8 @@
 //! - Each source's userdata is a boxed `Slot` holding one strong count of
 //!   the adapter, freed right after the source is disabled and
 //!   unreferenced; the callback takes a count of its own for its duration.
-//! - The loop outlives the sources: a [`HostEvent`] either keeps an owned
-//!   loop alive (the adapter holds it) or carries the host's promise.
+//! - The loop outlives the sources: the `Kept` loop either keeps an owned
+//!   loop alive or carries the host's promise.
 
 use std::ffi::{c_int, c_void};
 use std::io;
@@ -23,7 +23,7 @@ use libsystemd_sys::event as sd;
 use lws_cglue::{Adapter, Link, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
-use super::host::{EventRef, HostEvent};
+use super::host::SdEventBox;
 use super::{CLOCK_MONOTONIC, check, monotonic_us};
 
 type Ptr = *const Adapter<SdWatchers>;
@@ -64,7 +64,7 @@ impl std::fmt::Debug for Source {
 
 /// sd-event's watcher operations for the glue.
 pub struct SdWatchers {
-    e: EventRef,
+    e: lws_cglue::Kept<SdEventBox>,
     timer: Option<Source>,
     defer: Option<Source>,
 }
@@ -128,22 +128,22 @@ fn enable(src: *mut sd::sd_event_source, on: c_int) -> io::Result<()> {
 }
 
 impl Watchers for SdWatchers {
-    type Host<'a> = HostEvent<'a>;
+    type Owner = SdEventBox;
     type Io = Source;
     const NAME: &'static str = "sd-event";
     const EDGE_TRIGGERED: bool = true;
 
-    fn new(host: HostEvent<'_>) -> Self {
+    fn new(e: lws_cglue::Kept<SdEventBox>) -> Self {
         SdWatchers {
-            e: host.into_ref(),
+            e,
             timer: None,
             defer: None,
         }
     }
 
     fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        let e = self.e.ptr();
-        // SAFETY: a valid loop (EventRef); the out-pointer is ours.
+        let e = self.e.raw();
+        // SAFETY: a valid loop (`Kept`); the out-pointer is ours.
         let timer = source(link, Kind::Timer, 0, |src, d| unsafe {
             sd::sd_event_add_time(e, src, CLOCK_MONOTONIC, 0, 1, Some(time_cb), d)
         })?;
@@ -165,7 +165,7 @@ impl Watchers for SdWatchers {
         t: Token,
         i: Interest,
     ) -> io::Result<Source> {
-        let e = self.e.ptr();
+        let e = self.e.raw();
         // SAFETY: a valid loop; the fd stays open until its Unwatch.
         source(link, Kind::Io, t.into_raw(), |src, d| unsafe {
             sd::sd_event_add_io(e, src, fd, events(i), Some(io_cb), d)

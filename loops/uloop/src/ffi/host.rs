@@ -8,12 +8,12 @@
 use std::cell::{Cell, RefCell};
 use std::ffi::c_int;
 use std::io;
-use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
 use std::sync::Mutex;
 use std::thread::ThreadId;
 
 use libubox_sys as ub;
+use lws_cglue::{Host, LoopOwner, Owner};
 
 use super::raw::UloopTimeout;
 
@@ -64,22 +64,56 @@ fn init_keeping_signals() -> io::Result<()> {
     }
     Ok(())
 }
-
-/// The initialised uloop of this thread; `uloop_done` when dropped.
-pub(super) struct Initialised;
+/// uloop initialised and claimed (by a thread's hosts or by an owned
+/// run); `uloop_done` when the last of its holders and the attachments on
+/// it is gone.
+pub struct UloopInit(());
 
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
+    static HOST: RefCell<Weak<Owner<UloopInit>>> = const { RefCell::new(Weak::new()) };
 }
 
-impl Initialised {
-    fn new() -> Rc<Self> {
+impl UloopInit {
+    /// Claim uloop as `who` and initialise it.
+    fn claim(who: Claim) -> io::Result<Self> {
+        claim(who)?;
         LIVE.with(|n| n.set(n.get() + 1));
-        Rc::new(Initialised)
+        let init = UloopInit(()); // from here on, Drop releases the claim
+        init_keeping_signals()?;
+        Ok(init)
+    }
+
+    /// Whether this thread holds uloop initialised, 1 or 0 (test support:
+    /// attachments keep it initialised).
+    #[doc(hidden)]
+    pub fn live() -> usize {
+        LIVE.with(Cell::get)
     }
 }
 
-impl Drop for Initialised {
+impl LoopOwner for UloopInit {
+    type Raw = ();
+    type Vouch = Vouch;
+    const NAME: &'static str = "uloop";
+
+    /// uloop for an owned run: claimed by it alone.
+    fn create() -> io::Result<Self> {
+        UloopInit::claim(Claim::Owned)
+    }
+
+    fn raw(&self) {}
+
+    /// One `uloop_run_timeout` of at most a second (the run re-checks for
+    /// teardown after each anyway).
+    fn iterate(&self) -> Result<(), lws_core::Error> {
+        // SAFETY: uloop initialised and claimed by this run.
+        unsafe { ub::uloop_run_timeout(1000) };
+        Ok(())
+    }
+}
+
+impl Drop for UloopInit {
     fn drop(&mut self) {
         // SAFETY: nothing of the library's is on uloop any more (every
         // attachment holds this alive); the claim makes this thread uloop's
@@ -90,16 +124,15 @@ impl Drop for Initialised {
     }
 }
 
-thread_local! {
-    static HOST: RefCell<Weak<Initialised>> = const { RefCell::new(Weak::new()) };
+impl std::fmt::Debug for UloopInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("uloop")
+    }
 }
-
-/// What keeps uloop initialised for the library's watchers.
-pub(super) type Keep = Option<Rc<Initialised>>;
 
 /// The process's uloop, held by a Rust host on this thread.
 pub struct UloopHost {
-    inner: Rc<Initialised>,
+    inner: Rc<Owner<UloopInit>>,
 }
 
 impl std::fmt::Debug for UloopHost {
@@ -115,23 +148,19 @@ impl UloopHost {
         if let Some(inner) = HOST.with(|h| h.borrow().upgrade()) {
             return Ok(UloopHost { inner });
         }
-        let err = |e| lws_core::Error::Loop {
+        let me = Claim::Host(std::thread::current().id());
+        let init = UloopInit::claim(me).map_err(|e| lws_core::Error::Loop {
             lib: "uloop",
             source: e,
-        };
-        claim(Claim::Host(std::thread::current().id())).map_err(err)?;
-        let inner = Initialised::new();
-        init_keeping_signals().map_err(err)?;
+        })?;
+        let inner = Rc::new(Owner::from(init));
         HOST.with(|h| *h.borrow_mut() = Rc::downgrade(&inner));
         Ok(UloopHost { inner })
     }
 
     /// uloop, for [`crate::UloopAttached::attach`].
     pub fn host(&self) -> HostUloop<'_> {
-        HostUloop {
-            keep: Some(self.inner.clone()),
-            _owner: PhantomData,
-        }
+        self.inner.host()
     }
 
     /// One `uloop_run_timeout(ms)` iteration.
@@ -139,17 +168,11 @@ impl UloopHost {
         // SAFETY: uloop initialised and claimed by this thread.
         unsafe { ub::uloop_run_timeout(ms) };
     }
-
-    /// Whether this thread holds uloop initialised, 1 or 0 (test support:
-    /// attachments keep it initialised).
-    #[doc(hidden)]
-    pub fn live() -> usize {
-        LIVE.with(Cell::get)
-    }
 }
 
-/// The process's uloop as the library may add watchers to it, borrowed
-/// from its holder:
+/// The process's uloop as the library may add watchers to it: lent by a
+/// [`UloopHost`] (it cannot outlive that borrow) or vouched for by a C
+/// host ([`host_from_raw`]):
 ///
 /// ```compile_fail,E0716
 /// # fn f(ctx: lws_core::Context) {
@@ -168,76 +191,25 @@ impl UloopHost {
 /// let _lws = UloopAttached::attach(ctx, h, |_| {});
 /// # }
 /// ```
-///
-/// A C host's uloop needs its promise, in `unsafe`:
+pub type HostUloop<'a> = Host<'a, UloopInit>;
+
+/// The host's promise about its uloop ([`host_from_raw`]).
+#[derive(Debug)]
+pub struct Vouch(());
+
+/// The uloop a C host runs, for [`crate::UloopAttached::attach`]:
 ///
 /// ```compile_fail,E0133
-/// let h = lws_loop_uloop::HostUloop::from_raw();
+/// let h = lws_loop_uloop::host_from_raw();
 /// ```
-pub struct HostUloop<'a> {
-    keep: Keep,
-    _owner: PhantomData<&'a UloopHost>,
-}
-
-impl std::fmt::Debug for HostUloop<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HostUloop")
-    }
-}
-
-impl HostUloop<'static> {
-    /// The uloop a C host runs.
-    ///
-    /// # Safety
-    /// The host must have called `uloop_init` on the current thread, run
-    /// uloop on this thread only, and not call `uloop_done` until every
-    /// attachment made with it has reported its teardown complete
-    /// (`on_stopped` ran); if the context never stops, never.
-    pub unsafe fn from_raw() -> Self {
-        HostUloop {
-            keep: None,
-            _owner: PhantomData,
-        }
-    }
-}
-
-impl HostUloop<'_> {
-    pub(super) fn into_keep(self) -> Keep {
-        self.keep
-    }
-}
-
-/// The owned run's hold on uloop.
-pub(crate) mod owned {
-    use super::*;
-
-    /// uloop claimed and initialised for an owned run; released on drop.
-    pub(crate) struct Owned {
-        inner: Rc<Initialised>,
-    }
-
-    /// Claim uloop for this run alone and initialise it.
-    pub(crate) fn init() -> io::Result<Owned> {
-        claim(Claim::Owned)?;
-        let inner = Initialised::new();
-        init_keeping_signals()?;
-        Ok(Owned { inner })
-    }
-
-    impl Owned {
-        pub(crate) fn host(&self) -> HostUloop<'_> {
-            HostUloop {
-                keep: Some(self.inner.clone()),
-                _owner: PhantomData,
-            }
-        }
-
-        /// One `uloop_run_timeout(ms)` iteration.
-        pub(crate) fn run_once(&self, ms: i32) {
-            // SAFETY: uloop initialised and claimed by this run.
-            unsafe { ub::uloop_run_timeout(ms) };
-        }
-    }
+///
+/// # Safety
+/// The host must have called `uloop_init` on the current thread, run uloop
+/// on this thread only, and not call `uloop_done` until every attachment
+/// made with it has reported its teardown complete (`on_stopped` ran); if
+/// the context never stops, never.
+pub unsafe fn host_from_raw() -> HostUloop<'static> {
+    Host::vouched((), Vouch(()))
 }
 
 /// A repeating uloop timeout of the host's own (test support: tests and

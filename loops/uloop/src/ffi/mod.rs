@@ -7,7 +7,5 @@ mod host;
 mod raw;
 mod watchers;
 
-pub use host::{HostTimer, HostUloop, UloopHost};
+pub use host::{HostTimer, HostUloop, UloopHost, UloopInit, Vouch, host_from_raw};
 pub use watchers::UloopWatchers;
-
-pub(crate) use host::owned;

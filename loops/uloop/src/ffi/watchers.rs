@@ -14,8 +14,9 @@
 //!   once.
 //! - Each box holds one strong count of the adapter, released when it is
 //!   freed; a callback takes a count of its own for its duration.
-//! - uloop stays initialised while the watchers live: a [`HostUloop`]
-//!   keeps the host's `UloopHost` alive, or the owned run holds it.
+//! - uloop stays initialised while the watchers live: the `Kept` uloop
+//!   either keeps a Rust host's or the owned run's hold alive or carries
+//!   a C host's promise.
 
 use std::ffi::{c_int, c_uint};
 use std::io;
@@ -27,7 +28,7 @@ use libubox_sys as ub;
 use lws_cglue::{Adapter, Link, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
-use super::host::{HostUloop, Keep};
+use super::host::UloopInit;
 use super::raw::{UloopFd, UloopTimeout, uloop_cancelled};
 
 type Ptr = *const Adapter<UloopWatchers>;
@@ -59,7 +60,7 @@ struct Tmo {
 
 /// uloop's watcher operations for the glue.
 pub struct UloopWatchers {
-    _keep: Keep,
+    _keep: lws_cglue::Kept<UloopInit>,
     timer: *mut Tmo,
     defer: *mut Tmo,
 }
@@ -123,13 +124,13 @@ fn free_tmo(t: *mut Tmo) {
 }
 
 impl Watchers for UloopWatchers {
-    type Host<'a> = HostUloop<'a>;
+    type Owner = UloopInit;
     type Io = UloopIo;
     const NAME: &'static str = "uloop";
 
-    fn new(host: HostUloop<'_>) -> Self {
+    fn new(keep: lws_cglue::Kept<UloopInit>) -> Self {
         UloopWatchers {
-            _keep: host.into_keep(),
+            _keep: keep,
             timer: std::ptr::null_mut(),
             defer: std::ptr::null_mut(),
         }
