@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use lws_core::{Context, EventLib, Interest, LoopEvent, Token};
 
-use crate::Watchers;
+use crate::{Kept, Source, Watchers};
 
 /// What a C handle's callback data points to: one strong count of the
 /// adapter per handle, released when the handle is freed.
@@ -36,8 +36,10 @@ pub struct Adapter<W: Watchers> {
 }
 
 pub(crate) struct State<W: Watchers> {
-    w: W,
-    ios: HashMap<RawFd, W::Io>,
+    lp: Kept<W::Owner>,
+    timer: Option<W::Source>,
+    forced: Option<W::Source>,
+    ios: HashMap<RawFd, W::Source>,
     /// Foreign mode: the context, until teardown hands it back.
     pub(crate) ctx: Option<Box<Context>>,
     pub(crate) on_stopped: Option<OnStopped>,
@@ -54,10 +56,12 @@ impl<W: Watchers> std::fmt::Debug for Adapter<W> {
 
 impl<W: Watchers> Adapter<W> {
     /// A new adapter with its timer and forced-service sources.
-    pub(crate) fn new(w: W, owned: bool) -> io::Result<Link<W>> {
+    pub(crate) fn new(lp: Kept<W::Owner>, owned: bool) -> io::Result<Link<W>> {
         let link = Rc::new(Adapter {
             state: RefCell::new(State {
-                w,
+                lp,
+                timer: None,
+                forced: None,
                 ios: HashMap::new(),
                 ctx: None,
                 on_stopped: None,
@@ -68,7 +72,7 @@ impl<W: Watchers> Adapter<W> {
             detached: Cell::new(false),
             owned,
         });
-        let made = link.state.borrow_mut().w.init(&link);
+        let made = link.state.borrow_mut().init(&link);
         if let Err(e) = made {
             link.teardown_now();
             return Err(e);
@@ -144,24 +148,19 @@ impl<W: Watchers> Adapter<W> {
 
     /// Foreign mode: apply the context's commands; tear down once it stopped.
     fn after_dispatch(self: &Rc<Self>, st: &mut RefMut<'_, State<W>>) {
-        let State { w, ios, ctx, .. } = &mut **st;
-        let Some(ctx) = ctx.as_mut() else { return };
-        Sync { w, ios, link: self }.sync(ctx);
-        if ctx.is_stopped() {
-            if !self.released.get() {
+        let mut ctx = st.ctx.take();
+        if let Some(c) = ctx.as_mut() {
+            st.apply(self, c);
+            if c.is_stopped() && !self.released.get() {
                 self.teardown(st);
             }
-        } else {
-            w.set_forced(ctx.wants_forced_service());
         }
+        st.ctx = ctx;
     }
 
     /// Owned mode: apply `ctx`'s commands.
     pub(crate) fn sync_owned(self: &Rc<Self>, ctx: &mut Context) {
-        let mut st = self.state.borrow_mut();
-        let State { w, ios, .. } = &mut *st;
-        Sync { w, ios, link: self }.sync(ctx);
-        w.set_forced(ctx.wants_forced_service());
+        self.state.borrow_mut().apply(self, ctx);
     }
 
     /// The next event an owned run should serve.
@@ -172,10 +171,11 @@ impl<W: Watchers> Adapter<W> {
     /// Release every source; completion is reported by [`Adapter::report`].
     fn teardown(self: &Rc<Self>, st: &mut State<W>) {
         self.released.set(true);
-        for (_, io) in st.ios.drain() {
-            st.w.io_close(self, io);
+        let fixed = [st.timer.take(), st.forced.take()];
+        let all: Vec<W::Source> = st.ios.drain().map(|(_, s)| s).collect();
+        for s in all.into_iter().chain(fixed.into_iter().flatten()) {
+            W::release(&st.lp, self, s);
         }
-        st.w.close_fixed(self);
     }
 
     /// Start teardown from outside any callback (owned runs, failed init).
@@ -210,10 +210,27 @@ impl<W: Watchers> Adapter<W> {
     }
 }
 
+impl<W: Watchers> State<W> {
+    /// Make the timer and forced-service sources.
+    fn init(&mut self, link: &Link<W>) -> io::Result<()> {
+        self.timer = Some(W::add(&self.lp, link, Source::Timer)?);
+        self.forced = Some(W::add(&self.lp, link, Source::Forced)?);
+        Ok(())
+    }
+
+    /// Apply `ctx`'s commands; switch forced service as it wants.
+    fn apply(&mut self, link: &Link<W>, ctx: &mut Context) {
+        Sync { st: self, link }.sync(ctx);
+        let on = ctx.wants_forced_service() && !ctx.is_stopped();
+        if let Some(f) = self.forced.as_mut() {
+            W::force(&self.lp, f, on);
+        }
+    }
+}
+
 /// The core's commands applied to the watchers.
 struct Sync<'a, W: Watchers> {
-    w: &'a mut W,
-    ios: &'a mut HashMap<RawFd, W::Io>,
+    st: &'a mut State<W>,
     link: &'a Link<W>,
 }
 
@@ -227,31 +244,35 @@ impl<W: Watchers> EventLib for Sync<'_, W> {
     }
 
     fn watch(&mut self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
-        let io = self.w.io_new(self.link, fd, token, interest)?;
-        if let Some(stale) = self.ios.insert(fd, io) {
-            self.w.io_close(self.link, stale);
+        let what = Source::Io {
+            fd,
+            token,
+            interest,
+        };
+        let s = W::add(&self.st.lp, self.link, what)?;
+        if let Some(stale) = self.st.ios.insert(fd, s) {
+            W::release(&self.st.lp, self.link, stale);
         }
-        match self.ios.get_mut(&fd) {
-            Some(io) => self.w.io_modify(io, fd, interest),
-            None => Ok(()),
-        }
+        self.modify(fd, token, interest)
     }
 
     fn modify(&mut self, fd: RawFd, _token: Token, interest: Interest) -> io::Result<()> {
-        match self.ios.get_mut(&fd) {
-            Some(io) => self.w.io_modify(io, fd, interest),
+        match self.st.ios.get_mut(&fd) {
+            Some(s) => W::watch(&self.st.lp, s, fd, interest),
             None => Err(io::Error::other("modify of an unwatched fd")),
         }
     }
 
     fn unwatch(&mut self, fd: RawFd, _token: Token) -> io::Result<()> {
-        if let Some(io) = self.ios.remove(&fd) {
-            self.w.io_close(self.link, io);
+        if let Some(s) = self.st.ios.remove(&fd) {
+            W::release(&self.st.lp, self.link, s);
         }
         Ok(())
     }
 
     fn set_timer(&mut self, deadline: Option<Instant>) {
-        self.w.set_timer(deadline);
+        if let Some(t) = self.st.timer.as_mut() {
+            W::arm(&self.st.lp, t, deadline);
+        }
     }
 }

@@ -40,7 +40,7 @@ impl<W: Watchers> Attached<W> {
         host: Host<'_, W::Owner>,
         on_stopped: impl FnOnce(Context) + 'static,
     ) -> Result<Self, Error> {
-        let link = Adapter::new(W::new(host.into_kept()), false).map_err(loop_err::<W>)?;
+        let link = Adapter::<W>::new(host.into_kept(), false).map_err(loop_err::<W>)?;
         if let Some(mut st) = link.state() {
             let mut ctx = ctx;
             ctx.set_edge_triggered(W::EDGE_TRIGGERED);

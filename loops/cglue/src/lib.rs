@@ -7,10 +7,10 @@
 //! context's commands, teardown, `attach` / `with_context` / `is_detached`
 //! and the owned run loop.
 //!
-//! An adapter crate implements [`Watchers`] (create, re-arm and release a
-//! descriptor watcher; arm the timer; switch forced service; release the
-//! fixed sources) in its `ffi.rs`, and its C callbacks call
-//! [`Adapter::serve`] and [`Adapter::closed`]. Nothing else.
+//! An adapter crate implements [`Watchers`] (make a descriptor watcher,
+//! the timer or the forced-service source; re-arm each; release it) and
+//! [`LoopOwner`] (create and free its loop) in its `ffi` module, and its C
+//! callbacks call [`Adapter::serve`] and [`Adapter::closed`]. Nothing else.
 //!
 //! Re-entrancy: a callback that arrives while the state is in use (the host
 //! runs its loop from inside [`Attached::with_context`], from `on_stopped`
@@ -40,48 +40,59 @@ pub use attach::Attached;
 pub use host::{Host, Kept, LoopOwner, Owner};
 pub use owned::{OwnedLoop, run_owned};
 
-/// One C loop's watcher operations: all an adapter crate implements.
+/// What a new source of the library's is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// A descriptor watcher; [`Watchers::watch`] follows at once
+    /// (`interest` is a hint for loops that need events at creation).
+    Io {
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+    },
+    /// The single timer, re-armed with [`Watchers::arm`].
+    Timer,
+    /// The forced-service source, switched with [`Watchers::force`].
+    Forced,
+}
+
+/// One C loop's watcher operations: all an adapter crate implements, on a
+/// marker type. Each gets the loop (`lp`) and, where a source is made or
+/// released, the adapter its callbacks serve (`link`).
 ///
-/// Every method runs on the loop's thread with the adapter state borrowed;
-/// none may run the loop.
+/// Every function runs on the loop's thread with the adapter state
+/// borrowed; none may run the loop. A source is only ever used as the
+/// kind it was made for.
 pub trait Watchers: Sized + 'static {
     /// The loop this adapter creates (owned mode, Rust hosts) and attaches
     /// to.
     type Owner: LoopOwner;
-    /// One descriptor's watcher.
-    type Io;
+    /// One source of the library's on the loop (opaque: only `add` makes
+    /// one).
+    type Source;
     /// The loop's name, for errors and logs ("libuv", ...).
     const NAME: &'static str;
     /// Whether readiness is reported edge-triggered.
     const EDGE_TRIGGERED: bool = false;
 
-    /// The operations on `host`'s loop (no sources yet).
-    fn new(host: Kept<Self::Owner>) -> Self;
-    /// Create the timer and forced-service sources (both idle).
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()>;
-    /// Create a watcher for `fd`; [`Watchers::io_modify`] follows at once.
-    /// `interest` is a hint for loops that need events at creation.
-    fn io_new(
-        &mut self,
-        link: &Link<Self>,
-        fd: RawFd,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<Self::Io>;
+    /// Make a source (idle: a timer unarmed, forced service off).
+    fn add(lp: &Kept<Self::Owner>, link: &Link<Self>, what: Source) -> io::Result<Self::Source>;
     /// Watch `interest` on `fd` from now on (`Interest::NONE`: nothing, and
     /// the fd leaves the loop's backend now).
-    fn io_modify(&mut self, io: &mut Self::Io, fd: RawFd, interest: Interest) -> io::Result<()>;
-    /// Stop and release a watcher: the fd leaves the loop's backend now.
-    /// A release that completes later calls [`Adapter::close_started`] here
-    /// and [`Adapter::closed`] when it is done.
-    fn io_close(&mut self, link: &Link<Self>, io: Self::Io);
-    /// Re-arm the single timer (`None`: off). It must not fire early.
-    fn set_timer(&mut self, deadline: Option<Instant>);
-    /// Switch the forced-service source (fires at the next iteration).
-    fn set_forced(&mut self, on: bool);
-    /// Teardown: release the timer and forced-service sources (as
-    /// [`Watchers::io_close`] does for watchers).
-    fn close_fixed(&mut self, link: &Link<Self>);
+    fn watch(
+        lp: &Kept<Self::Owner>,
+        s: &mut Self::Source,
+        fd: RawFd,
+        i: Interest,
+    ) -> io::Result<()>;
+    /// Re-arm the timer (`None`: off). It must not fire early.
+    fn arm(lp: &Kept<Self::Owner>, s: &mut Self::Source, deadline: Option<Instant>);
+    /// Switch forced service (on: fires at the next iteration).
+    fn force(lp: &Kept<Self::Owner>, s: &mut Self::Source, on: bool);
+    /// Stop and release a source; a descriptor leaves the loop's backend
+    /// now. A release that completes later calls [`Adapter::close_started`]
+    /// here and [`Adapter::closed`] when it is done.
+    fn release(lp: &Kept<Self::Owner>, link: &Link<Self>, s: Self::Source);
 }
 
 fn loop_err<W: Watchers>(e: io::Error) -> lws_core::Error {

@@ -4,17 +4,17 @@
 use lws_core::{Context, Error};
 
 use crate::adapter::Adapter;
-use crate::{LoopOwner, Owner, Watchers, loop_err};
+use crate::{Kept, LoopOwner, Owner, Watchers, loop_err};
 
-/// Run `ctx` on the loop behind `w` until it stops. `run_once` runs one
+/// Run `ctx` on the loop `lp` until it stops. `run_once` runs one
 /// iteration of that loop (blocking until something fired); it also runs
 /// the loop after teardown until every release completed.
 pub fn run_owned<W: Watchers>(
-    w: W,
+    lp: Kept<W::Owner>,
     ctx: &mut Context,
     mut run_once: impl FnMut() -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let link = Adapter::new(w, true).map_err(loop_err::<W>)?;
+    let link = Adapter::<W>::new(lp, true).map_err(loop_err::<W>)?;
     ctx.set_edge_triggered(W::EDGE_TRIGGERED);
     link.sync_owned(ctx);
     while !ctx.is_stopped() {
@@ -58,7 +58,6 @@ impl<W: Watchers> lws_core::RunLoop for OwnedLoop<W> {
 
     fn run(&mut self, ctx: &mut Context) -> Result<(), Error> {
         let owner = &self.owner;
-        let w = W::new(owner.host().into_kept());
-        run_owned(w, ctx, || owner.iterate())
+        run_owned::<W>(owner.host().into_kept(), ctx, || owner.iterate())
     }
 }

@@ -19,7 +19,7 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::Instant;
 
-use lws_cglue::{Adapter, Link, Watchers};
+use lws_cglue::{Adapter, Link, Source, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
 use super::host::EvLoopBox;
@@ -34,60 +34,29 @@ struct Slot {
     link: Ptr,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Io,
     Timer,
     Idle,
 }
 
-/// A watcher and its slot (opaque outside this module).
-pub struct Watch<T> {
-    w: *mut T,
+/// One of the library's watchers and its slot (opaque: only `add` makes
+/// one).
+#[derive(Debug)]
+pub struct EvSource {
+    w: *mut c_void,
     slot: *mut Slot,
 }
 
-impl<T> std::fmt::Debug for Watch<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Watch")
-    }
-}
-
 /// libev's watcher operations for the glue.
-pub struct EvWatchers {
-    l: lws_cglue::Kept<EvLoopBox>,
-    timer: Option<Watch<TimerW>>,
-    idle: Option<Watch<IdleW>>,
-}
+#[derive(Debug)]
+pub enum EvWatchers {}
 
-impl std::fmt::Debug for EvWatchers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EvWatchers")
-    }
-}
-
-/// Allocate a watcher with `new` around a fresh slot.
-fn watch<T>(
-    link: &Link<EvWatchers>,
-    kind: Kind,
-    token: u64,
-    new: impl FnOnce(*mut c_void) -> *mut T,
-) -> io::Result<Watch<T>> {
-    let slot = Box::into_raw(Box::new(Slot {
-        token,
-        kind,
-        link: Rc::into_raw(link.clone()),
-    }));
-    let w = new(slot as *mut c_void);
-    if w.is_null() {
-        free_slot(slot);
-        return Err(io::Error::other("libev watcher allocation failed"));
-    }
-    Ok(Watch { w, slot })
-}
+type Lp = lws_cglue::Kept<EvLoopBox>;
 
 fn free_slot(slot: *mut Slot) {
-    // SAFETY: a slot made by `watch`, freed once with (or instead of) its
+    // SAFETY: a slot made by `add`, freed once with (or instead of) its
     // watcher, giving back its count of the adapter.
     unsafe {
         let slot = Box::from_raw(slot);
@@ -102,89 +71,88 @@ fn events(i: Interest) -> c_int {
     }
 }
 
+impl EvSource {
+    /// The watcher, if this source is of `kind`.
+    fn of<T>(&self, kind: Kind) -> Option<*mut T> {
+        // SAFETY: a live slot of ours (held by the glue).
+        let k = unsafe { (*self.slot).kind };
+        (k == kind).then_some(self.w.cast())
+    }
+}
+
 impl Watchers for EvWatchers {
     type Owner = EvLoopBox;
-    type Io = Watch<IoW>;
+    type Source = EvSource;
     const NAME: &'static str = "libev";
 
-    fn new(l: lws_cglue::Kept<EvLoopBox>) -> Self {
-        EvWatchers {
-            l,
-            timer: None,
-            idle: None,
+    fn add(_: &Lp, link: &Link<Self>, what: Source) -> io::Result<EvSource> {
+        let (kind, token) = match what {
+            Source::Io { token, .. } => (Kind::Io, token.into_raw()),
+            Source::Timer => (Kind::Timer, 0),
+            Source::Forced => (Kind::Idle, 0),
+        };
+        let slot = Box::into_raw(Box::new(Slot {
+            token,
+            kind,
+            link: Rc::into_raw(link.clone()),
+        }));
+        let d = slot as *mut c_void;
+        // SAFETY: shim constructors (null: allocation failure); a
+        // descriptor stays open until its Unwatch.
+        let w: *mut c_void = unsafe {
+            match what {
+                Source::Io { fd, .. } => lws_ev_io_new(fd, callback, d).cast(),
+                Source::Timer => lws_ev_timer_new(callback, d).cast(),
+                Source::Forced => lws_ev_idle_new(callback, d).cast(),
+            }
+        };
+        if w.is_null() {
+            free_slot(slot);
+            return Err(io::Error::other("libev watcher allocation failed"));
         }
+        Ok(EvSource { w, slot })
     }
 
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        // SAFETY: shim constructors; null means allocation failure.
-        self.timer = Some(watch(link, Kind::Timer, 0, |d| unsafe {
-            lws_ev_timer_new(callback, d)
-        })?);
-        // SAFETY: as above.
-        self.idle = Some(watch(link, Kind::Idle, 0, |d| unsafe {
-            lws_ev_idle_new(callback, d)
-        })?);
+    fn watch(lp: &Lp, s: &mut EvSource, _fd: RawFd, i: Interest) -> io::Result<()> {
+        let w = s
+            .of(Kind::Io)
+            .ok_or_else(|| io::Error::other("not an io watcher"))?;
+        // SAFETY: a live io watcher on a valid loop.
+        unsafe { lws_ev_io_set(lp.raw(), w, events(i)) };
         Ok(())
     }
 
-    fn io_new(
-        &mut self,
-        link: &Link<Self>,
-        fd: RawFd,
-        t: Token,
-        _: Interest,
-    ) -> io::Result<Watch<IoW>> {
-        // SAFETY: shim constructor; the fd stays open until its Unwatch.
-        watch(link, Kind::Io, t.into_raw(), |d| unsafe {
-            lws_ev_io_new(fd, callback, d)
-        })
-    }
-
-    fn io_modify(&mut self, io: &mut Watch<IoW>, _fd: RawFd, i: Interest) -> io::Result<()> {
-        // SAFETY: a live watcher on a valid loop.
-        unsafe { lws_ev_io_set(self.l.raw(), io.w, events(i)) };
-        Ok(())
-    }
-
-    fn io_close(&mut self, _link: &Link<Self>, io: Watch<IoW>) {
-        // SAFETY: stops and frees a live watcher exactly once (the glue
-        // gave it up), then its slot.
-        unsafe { lws_ev_io_free(self.l.raw(), io.w) };
-        free_slot(io.slot);
-    }
-
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        let Some(t) = &self.timer else { return };
-        // Refresh libev's cached time so the timer cannot fire early.
-        // SAFETY: the live timer on a valid loop.
+    fn arm(lp: &Lp, s: &mut EvSource, deadline: Option<Instant>) {
+        let Some(t) = s.of(Kind::Timer) else { return };
+        let after = deadline.map_or(-1.0, |at| {
+            at.saturating_duration_since(Instant::now()).as_secs_f64() + 1e-6
+        });
+        // SAFETY: a live timer on a valid loop; libev's cached time is
+        // refreshed first so the timer cannot fire early.
         unsafe {
-            lws_ev_now_update(self.l.raw());
-            let after = deadline.map_or(-1.0, |at| {
-                at.saturating_duration_since(Instant::now()).as_secs_f64() + 1e-6
-            });
-            lws_ev_timer_set(self.l.raw(), t.w, after);
+            lws_ev_now_update(lp.raw());
+            lws_ev_timer_set(lp.raw(), t, after);
         }
     }
 
-    fn set_forced(&mut self, on: bool) {
-        if let Some(i) = &self.idle {
-            // SAFETY: the live idle watcher on a valid loop.
-            unsafe { lws_ev_idle_set(self.l.raw(), i.w, c_int::from(on)) };
+    fn force(lp: &Lp, s: &mut EvSource, on: bool) {
+        if let Some(i) = s.of(Kind::Idle) {
+            // SAFETY: a live idle watcher on a valid loop.
+            unsafe { lws_ev_idle_set(lp.raw(), i, c_int::from(on)) };
         }
     }
 
-    fn close_fixed(&mut self, _link: &Link<Self>) {
-        // SAFETY: each freed exactly once (taken out of `self`).
+    fn release(lp: &Lp, _link: &Link<Self>, s: EvSource) {
+        // SAFETY: stops and frees a live watcher given up by the glue,
+        // exactly once, by its kind; then its slot.
         unsafe {
-            if let Some(t) = self.timer.take() {
-                lws_ev_timer_free(self.l.raw(), t.w);
-                free_slot(t.slot);
-            }
-            if let Some(i) = self.idle.take() {
-                lws_ev_idle_free(self.l.raw(), i.w);
-                free_slot(i.slot);
+            match (*s.slot).kind {
+                Kind::Io => lws_ev_io_free(lp.raw(), s.w.cast()),
+                Kind::Timer => lws_ev_timer_free(lp.raw(), s.w.cast()),
+                Kind::Idle => lws_ev_idle_free(lp.raw(), s.w.cast()),
             }
         }
+        free_slot(s.slot);
     }
 }
 

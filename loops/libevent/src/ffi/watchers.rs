@@ -22,16 +22,16 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use libevent_sys as ev;
-use lws_cglue::{Adapter, Link, Watchers};
+use lws_cglue::{Adapter, Link, Source, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
 use super::host::EvBaseBox;
 
 type Ptr = *const Adapter<EvWatchers>;
 
-/// One descriptor's event (opaque: only `io_new` makes one).
+/// One of the library's events (opaque: only `add` makes one).
 #[derive(Debug)]
-pub struct EvIo(*mut Slot);
+pub struct EvSource(*mut Slot);
 
 /// One event and what its callback needs.
 struct Slot {
@@ -41,17 +41,10 @@ struct Slot {
 }
 
 /// libevent's watcher operations for the glue.
-pub struct EvWatchers {
-    base: lws_cglue::Kept<EvBaseBox>,
-    timer: *mut Slot,
-    forced: *mut Slot,
-}
+#[derive(Debug)]
+pub enum EvWatchers {}
 
-impl std::fmt::Debug for EvWatchers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EvWatchers")
-    }
-}
+type Lp = lws_cglue::Kept<EvBaseBox>;
 
 fn flags(i: Interest) -> c_short {
     let mut f = ev::EV_PERSIST as c_short;
@@ -64,83 +57,64 @@ fn flags(i: Interest) -> c_short {
     f
 }
 
-impl EvWatchers {
-    /// A slot (not yet added) for `fd` (-1: none) calling `cb`.
-    fn slot(
-        &self,
-        link: &Link<Self>,
-        fd: c_int,
-        token: u64,
-        fl: c_short,
-        cb: ev::event_callback_fn,
-    ) -> io::Result<*mut Slot> {
-        let slot = Box::into_raw(Box::new(Slot {
-            ev: std::ptr::null_mut(),
-            token,
-            link: Rc::into_raw(link.clone()),
-        }));
-        // SAFETY: the base is valid (`Kept`); the slot box is leaked here
-        // and reclaimed in `finalized`, or just below if libevent refuses.
-        unsafe {
-            let e = ev::event_new(self.base.raw(), fd, fl, cb, slot as *mut c_void);
-            if e.is_null() {
-                let slot = Box::from_raw(slot);
-                drop(Rc::from_raw(slot.link));
-                return Err(io::Error::other("event_new failed"));
-            }
-            (*slot).ev = e;
+/// A slot (not yet added) for `fd` (-1: none) calling `cb`.
+fn slot(
+    lp: &Lp,
+    link: &Link<EvWatchers>,
+    fd: c_int,
+    token: u64,
+    fl: c_short,
+    cb: Cb,
+) -> io::Result<EvSource> {
+    let slot = Box::into_raw(Box::new(Slot {
+        ev: std::ptr::null_mut(),
+        token,
+        link: Rc::into_raw(link.clone()),
+    }));
+    // SAFETY: the base is valid (`Kept`); the slot box is leaked here and
+    // reclaimed in `finalized`, or just below if libevent refuses.
+    unsafe {
+        let e = ev::event_new(lp.raw(), fd, fl, Some(cb), slot as *mut c_void);
+        if e.is_null() {
+            let slot = Box::from_raw(slot);
+            drop(Rc::from_raw(slot.link));
+            return Err(io::Error::other("event_new failed"));
         }
-        Ok(slot)
+        (*slot).ev = e;
     }
+    Ok(EvSource(slot))
 }
 
-/// Release a live slot exactly once: its finalizer completes the release.
-fn release(link: &Link<EvWatchers>, slot: *mut Slot) {
-    if slot.is_null() {
-        return;
-    }
-    link.close_started();
-    // SAFETY: callers give up `slot`; event_free_finalize is allowed from
-    // callbacks and defers the free until no callback of it runs.
-    unsafe { ev::event_free_finalize(0, (*slot).ev, Some(finalized)) };
-}
+type Cb = unsafe extern "C" fn(c_int, c_short, *mut c_void);
 
 impl Watchers for EvWatchers {
     type Owner = EvBaseBox;
-    type Io = EvIo;
+    type Source = EvSource;
     const NAME: &'static str = "libevent";
 
-    fn new(base: lws_cglue::Kept<EvBaseBox>) -> Self {
-        EvWatchers {
-            base,
-            timer: std::ptr::null_mut(),
-            forced: std::ptr::null_mut(),
+    fn add(lp: &Lp, link: &Link<Self>, what: Source) -> io::Result<EvSource> {
+        match what {
+            Source::Io {
+                fd,
+                token,
+                interest,
+            } => slot(lp, link, fd, token.into_raw(), flags(interest), io_cb),
+            Source::Timer => slot(lp, link, -1, 0, 0, timer_cb),
+            Source::Forced => slot(lp, link, -1, 0, 0, forced_cb),
         }
     }
 
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        self.timer = self.slot(link, -1, 0, 0, Some(timer_cb))?;
-        self.forced = self.slot(link, -1, 0, 0, Some(forced_cb))?;
-        Ok(())
-    }
-
-    fn io_new(&mut self, link: &Link<Self>, fd: RawFd, t: Token, i: Interest) -> io::Result<EvIo> {
-        self.slot(link, fd, t.into_raw(), flags(i), Some(io_cb))
-            .map(EvIo)
-    }
-
-    fn io_modify(&mut self, io: &mut EvIo, fd: RawFd, i: Interest) -> io::Result<()> {
-        // SAFETY: `slot` is live (held by the glue); its event is
-        // re-assigned only after `event_del`, as libevent requires.
+    fn watch(lp: &Lp, s: &mut EvSource, fd: RawFd, i: Interest) -> io::Result<()> {
+        // SAFETY: a live slot (held by the glue); its event is re-assigned
+        // only after `event_del`, as libevent requires.
         unsafe {
-            let slot = io.0;
-            let e = (*slot).ev;
+            let e = (*s.0).ev;
             ev::event_del(e);
             if i == Interest::NONE {
                 return Ok(());
             }
-            let base = self.base.raw();
-            if ev::event_assign(e, base, fd, flags(i), Some(io_cb), slot as *mut c_void) != 0
+            let arg = s.0 as *mut c_void;
+            if ev::event_assign(e, lp.raw(), fd, flags(i), Some(io_cb), arg) != 0
                 || ev::event_add(e, std::ptr::null()) != 0
             {
                 return Err(io::Error::other("event_add failed"));
@@ -149,20 +123,10 @@ impl Watchers for EvWatchers {
         Ok(())
     }
 
-    fn io_close(&mut self, link: &Link<Self>, io: EvIo) {
-        // SAFETY: a live slot; event_del takes the fd out of the backend
-        // now, before the core closes it.
-        unsafe { ev::event_del((*io.0).ev) };
-        release(link, io.0);
-    }
-
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        if self.timer.is_null() {
-            return;
-        }
-        // SAFETY: the timer slot lives until `close_fixed` clears it.
+    fn arm(_: &Lp, s: &mut EvSource, deadline: Option<Instant>) {
+        // SAFETY: the live timer slot.
         unsafe {
-            let e = (*self.timer).ev;
+            let e = (*s.0).ev;
             ev::event_del(e);
             if let Some(at) = deadline {
                 let d = at.saturating_duration_since(Instant::now());
@@ -176,22 +140,23 @@ impl Watchers for EvWatchers {
         }
     }
 
-    fn set_forced(&mut self, on: bool) {
-        if on && !self.forced.is_null() {
-            // SAFETY: the forced slot lives until `close_fixed` clears it.
-            unsafe { ev::event_active((*self.forced).ev, ev::EV_TIMEOUT as c_int, 0) };
+    fn force(_: &Lp, s: &mut EvSource, on: bool) {
+        if on {
+            // SAFETY: the live forced slot: activate it for the next round.
+            unsafe { ev::event_active((*s.0).ev, ev::EV_TIMEOUT as c_int, 0) };
         }
     }
 
-    fn close_fixed(&mut self, link: &Link<Self>) {
-        release(
-            link,
-            std::mem::replace(&mut self.timer, std::ptr::null_mut()),
-        );
-        release(
-            link,
-            std::mem::replace(&mut self.forced, std::ptr::null_mut()),
-        );
+    fn release(_: &Lp, link: &Link<Self>, s: EvSource) {
+        link.close_started();
+        // SAFETY: a live slot given up by the glue: event_del takes an fd
+        // out of the backend now, before the core closes it;
+        // event_free_finalize (allowed from callbacks) frees it once no
+        // callback of it runs, in `finalized`.
+        unsafe {
+            ev::event_del((*s.0).ev);
+            ev::event_free_finalize(0, (*s.0).ev, Some(finalized));
+        }
     }
 }
 

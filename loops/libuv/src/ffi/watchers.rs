@@ -20,16 +20,16 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use libuv_sys2 as uv;
-use lws_cglue::{Adapter, Link, Watchers};
+use lws_cglue::{Adapter, Link, Source, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
 use super::host::UvLoopBox;
 
 type Ptr = *const Adapter<UvWatchers>;
 
-/// One descriptor's `uv_poll_t` handle (opaque: only `io_new` makes one).
+/// One of the library's handles (opaque: only `add` makes one).
 #[derive(Debug)]
-pub struct UvIo(*mut PollHandle);
+pub struct UvSource(*mut uv::uv_handle_t);
 
 #[repr(C)]
 struct PollHandle {
@@ -48,18 +48,10 @@ struct IdleHandle {
 }
 
 /// libuv's watcher operations for the glue.
-pub struct UvWatchers {
-    lp: lws_cglue::Kept<UvLoopBox>,
-    timer: *mut TimerHandle,
-    idle: *mut IdleHandle,
-    idle_on: bool,
-}
+#[derive(Debug)]
+pub enum UvWatchers {}
 
-impl std::fmt::Debug for UvWatchers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UvWatchers")
-    }
-}
+type Lp = lws_cglue::Kept<UvLoopBox>;
 
 pub(super) fn check(rc: c_int, what: &str) -> io::Result<()> {
     if rc < 0 {
@@ -69,17 +61,12 @@ pub(super) fn check(rc: c_int, what: &str) -> io::Result<()> {
     }
 }
 
-/// A strong count of the adapter for one handle's `data`.
-fn count(link: &Link<UvWatchers>) -> *mut c_void {
-    Rc::into_raw(link.clone()) as *mut c_void
-}
-
 /// The adapter a live handle's `data` points to, with a count of its own.
 ///
 /// # Safety
 /// `data` must be the `data` of a handle that has not run its close callback.
 unsafe fn link_of(data: *mut c_void) -> Link<UvWatchers> {
-    // SAFETY: the handle holds a count (see `count`), so the adapter is live.
+    // SAFETY: the handle holds a count (see `init`), so the adapter is live.
     unsafe {
         Rc::increment_strong_count(data as Ptr);
         Rc::from_raw(data as Ptr)
@@ -97,138 +84,112 @@ fn events(i: Interest) -> c_int {
     e
 }
 
-/// Close a live handle of ours; its close callback completes the release.
-fn close(link: &Link<UvWatchers>, h: *mut uv::uv_handle_t) {
-    link.close_started();
-    // SAFETY: callers pass a live handle exactly once (they forget it).
-    unsafe { uv::uv_close(h, Some(close_cb)) };
+/// Box a zeroed `T`, initialise it with `init` on the loop and give it a
+/// count of the adapter; freed in `close_cb` (or here if init fails).
+fn init<T>(
+    link: &Link<UvWatchers>,
+    what: &str,
+    init: impl FnOnce(*mut T) -> c_int,
+) -> io::Result<UvSource> {
+    // SAFETY: zeroed handle structs are what libuv's *_init functions
+    // expect; the box is leaked to libuv once initialised.
+    unsafe {
+        let h = Box::into_raw(Box::new(std::mem::zeroed::<T>()));
+        if let Err(e) = check(init(h), what) {
+            drop(Box::from_raw(h)); // never registered with libuv
+            return Err(e);
+        }
+        let h = h as *mut uv::uv_handle_t;
+        (*h).data = Rc::into_raw(link.clone()) as *mut c_void;
+        Ok(UvSource(h))
+    }
+}
+
+/// The handle as a `T` if it is of libuv type `ty`.
+fn as_kind<T>(s: &UvSource, ty: uv::uv_handle_type) -> Option<*mut T> {
+    // SAFETY: a live handle of ours (held by the glue).
+    (unsafe { (*s.0).type_ } == ty).then_some(s.0 as *mut T)
 }
 
 impl Watchers for UvWatchers {
     type Owner = UvLoopBox;
-    type Io = UvIo;
+    type Source = UvSource;
     const NAME: &'static str = "libuv";
 
-    fn new(lp: lws_cglue::Kept<UvLoopBox>) -> Self {
-        UvWatchers {
-            lp,
-            timer: std::ptr::null_mut(),
-            idle: std::ptr::null_mut(),
-            idle_on: false,
+    fn add(lp: &Lp, link: &Link<Self>, what: Source) -> io::Result<UvSource> {
+        let l = lp.raw();
+        match what {
+            Source::Io { fd, token, .. } => init(link, "uv_poll_init", |h: *mut PollHandle| {
+                // SAFETY: a zeroed handle of ours on a valid loop (`Kept`);
+                // the fd stays open until its Unwatch (core rule), which
+                // closes this handle first.
+                unsafe {
+                    (*h).token = token.into_raw();
+                    uv::uv_poll_init(l, &mut (*h).uv, fd)
+                }
+            }),
+            Source::Timer => init(link, "uv_timer_init", |h: *mut TimerHandle| {
+                // SAFETY: a zeroed handle of ours on a valid loop.
+                unsafe { uv::uv_timer_init(l, &mut (*h).uv) }
+            }),
+            Source::Forced => init(link, "uv_idle_init", |h: *mut IdleHandle| {
+                // SAFETY: a zeroed handle of ours on a valid loop.
+                unsafe { uv::uv_idle_init(l, &mut (*h).uv) }
+            }),
         }
     }
 
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        // SAFETY: zeroed handle structs are what libuv's *_init functions
-        // expect; the loop is valid (`Kept`); the boxes are leaked to
-        // libuv here and reclaimed in `close_cb` (init never fails on a
-        // valid loop, and a handle is only recorded once initialised).
-        unsafe {
-            let timer = Box::into_raw(Box::new(std::mem::zeroed::<TimerHandle>()));
-            check(
-                uv::uv_timer_init(self.lp.raw(), &mut (*timer).uv),
-                "uv_timer_init",
-            )?;
-            (*timer).uv.data = count(link);
-            self.timer = timer;
-            let idle = Box::into_raw(Box::new(std::mem::zeroed::<IdleHandle>()));
-            check(
-                uv::uv_idle_init(self.lp.raw(), &mut (*idle).uv),
-                "uv_idle_init",
-            )?;
-            (*idle).uv.data = count(link);
-            self.idle = idle;
-        }
-        Ok(())
-    }
-
-    fn io_new(
-        &mut self,
-        link: &Link<Self>,
-        fd: RawFd,
-        token: Token,
-        _interest: Interest,
-    ) -> io::Result<UvIo> {
-        // SAFETY: as in `init`; `fd` stays open until its Unwatch (core
-        // rule), which stops and closes this handle first.
-        unsafe {
-            let h = Box::into_raw(Box::new(std::mem::zeroed::<PollHandle>()));
-            (*h).token = token.into_raw();
-            let rc = uv::uv_poll_init(self.lp.raw(), &mut (*h).uv, fd);
-            if let Err(e) = check(rc, "uv_poll_init") {
-                drop(Box::from_raw(h)); // never registered with libuv
-                return Err(e);
-            }
-            (*h).uv.data = count(link);
-            Ok(UvIo(h))
-        }
-    }
-
-    fn io_modify(&mut self, h: &mut UvIo, _fd: RawFd, i: Interest) -> io::Result<()> {
-        // SAFETY: `h` is a live poll handle (held by the glue, not closed).
+    fn watch(_: &Lp, s: &mut UvSource, _fd: RawFd, i: Interest) -> io::Result<()> {
+        let p: *mut uv::uv_poll_t = as_kind(s, uv::uv_handle_type_UV_POLL)
+            .ok_or_else(|| io::Error::other("not a poll handle"))?;
+        // SAFETY: a live poll handle.
         unsafe {
             match events(i) {
-                0 => check(uv::uv_poll_stop(&mut (*h.0).uv), "uv_poll_stop"),
-                e => check(
-                    uv::uv_poll_start(&mut (*h.0).uv, e, Some(poll_cb)),
-                    "uv_poll_start",
-                ),
+                0 => check(uv::uv_poll_stop(p), "uv_poll_stop"),
+                e => check(uv::uv_poll_start(p, e, Some(poll_cb)), "uv_poll_start"),
             }
         }
     }
 
-    fn io_close(&mut self, link: &Link<Self>, mut h: UvIo) {
-        // Stop first: libuv drops the fd from its epoll set now, before the
-        // core closes the fd (fd numbers are reused at once).
-        let _ = self.io_modify(&mut h, -1, Interest::NONE);
-        close(link, h.0 as *mut uv::uv_handle_t);
-    }
-
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        let t = self.timer;
-        if t.is_null() {
+    fn arm(lp: &Lp, s: &mut UvSource, deadline: Option<Instant>) {
+        let Some(t) = as_kind::<uv::uv_timer_t>(s, uv::uv_handle_type_UV_TIMER) else {
             return;
-        }
-        // SAFETY: the timer handle lives until `close_fixed` closes it and
-        // clears `timer`.
+        };
+        // SAFETY: a live timer handle on a valid loop.
         unsafe {
-            uv::uv_timer_stop(&mut (*t).uv);
+            uv::uv_timer_stop(t);
             if let Some(at) = deadline {
                 // Refresh libuv's cached time so the timer cannot fire early.
-                uv::uv_update_time(self.lp.raw());
+                uv::uv_update_time(lp.raw());
                 let wait = at.saturating_duration_since(Instant::now());
                 let ms = wait.as_micros().div_ceil(1000) as u64;
-                uv::uv_timer_start(&mut (*t).uv, Some(timer_cb), ms, 0);
+                uv::uv_timer_start(t, Some(timer_cb), ms, 0);
             }
         }
     }
 
-    fn set_forced(&mut self, on: bool) {
-        if self.idle.is_null() || self.idle_on == on {
+    fn force(_: &Lp, s: &mut UvSource, on: bool) {
+        let Some(i) = as_kind::<uv::uv_idle_t>(s, uv::uv_handle_type_UV_IDLE) else {
             return;
-        }
-        // SAFETY: the idle handle lives until `close_fixed` clears it.
+        };
+        // SAFETY: a live idle handle (starting an active one is a no-op).
         unsafe {
             if on {
-                uv::uv_idle_start(&mut (*self.idle).uv, Some(idle_cb));
+                uv::uv_idle_start(i, Some(idle_cb));
             } else {
-                uv::uv_idle_stop(&mut (*self.idle).uv);
+                uv::uv_idle_stop(i);
             }
         }
-        self.idle_on = on;
     }
 
-    fn close_fixed(&mut self, link: &Link<Self>) {
-        let t = std::mem::replace(&mut self.timer, std::ptr::null_mut());
-        let i = std::mem::replace(&mut self.idle, std::ptr::null_mut());
-        for h in [t as *mut uv::uv_handle_t, i as *mut uv::uv_handle_t] {
-            if !h.is_null() {
-                close(link, h);
-            }
-        }
+    fn release(_: &Lp, link: &Link<Self>, s: UvSource) {
+        link.close_started();
+        // SAFETY: a live handle given up by the glue, closed exactly once.
+        // Closing stops it first: a poll handle's fd leaves libuv's epoll
+        // set now, before the core closes the fd (fd numbers are reused).
+        unsafe { uv::uv_close(s.0, Some(close_cb)) };
     }
 }
-
 unsafe extern "C" fn poll_cb(h: *mut uv::uv_poll_t, status: c_int, ev: c_int) {
     // SAFETY: libuv passes back a live poll handle we initialised; it is the
     // first field of our repr(C) PollHandle.

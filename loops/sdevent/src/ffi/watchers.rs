@@ -20,7 +20,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use libsystemd_sys::event as sd;
-use lws_cglue::{Adapter, Link, Watchers};
+use lws_cglue::{Adapter, Link, Source, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
 use super::host::SdEventBox;
@@ -43,80 +43,38 @@ struct Slot {
     link: Ptr,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Io,
     Timer,
     Defer,
 }
 
-/// An event source and its slot (opaque outside this module).
-pub struct Source {
+/// One of the library's sources and its slot (opaque: only `add` makes
+/// one).
+#[derive(Debug)]
+pub struct SdSource {
     src: *mut sd::sd_event_source,
     slot: *mut Slot,
 }
 
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Source")
-    }
-}
-
 /// sd-event's watcher operations for the glue.
-pub struct SdWatchers {
-    e: lws_cglue::Kept<SdEventBox>,
-    timer: Option<Source>,
-    defer: Option<Source>,
-}
+#[derive(Debug)]
+pub enum SdWatchers {}
 
-impl std::fmt::Debug for SdWatchers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SdWatchers")
-    }
-}
+type Lp = lws_cglue::Kept<SdEventBox>;
 
 fn events(i: Interest) -> u32 {
     EPOLLET | (if i.readable { EPOLLIN } else { 0 }) | (if i.writable { EPOLLOUT } else { 0 })
 }
 
-/// Make a source with `add` (given the slot as userdata) around a new slot.
-fn source(
-    link: &Link<SdWatchers>,
-    kind: Kind,
-    token: u64,
-    add: impl FnOnce(&mut *mut sd::sd_event_source, *mut c_void) -> c_int,
-) -> io::Result<Source> {
-    let slot = Box::into_raw(Box::new(Slot {
-        token,
-        kind,
-        link: Rc::into_raw(link.clone()),
-    }));
-    let mut src = std::ptr::null_mut();
-    if let Err(e) = check(add(&mut src, slot as *mut c_void), "sd_event_add") {
-        free_slot(slot);
-        return Err(e);
-    }
-    Ok(Source { src, slot })
-}
-
 fn free_slot(slot: *mut Slot) {
-    // SAFETY: a slot made by `source`, freed once with (or instead of) its
+    // SAFETY: a slot made by `add`, freed once with (or instead of) its
     // source, giving back its count of the adapter.
     unsafe {
         let slot = Box::from_raw(slot);
         drop(Rc::from_raw(slot.link));
     }
-}
-
-/// Disable, unreference and free a source and its slot.
-fn drop_source(s: Source) {
-    // SAFETY: a live source we own one reference to, given up by the
-    // caller; sd-event defers the actual free if it is dispatching it.
-    unsafe {
-        sd::sd_event_source_set_enabled(s.src, sd::SD_EVENT_OFF);
-        sd::sd_event_source_unref(s.src);
-    }
-    free_slot(s.slot);
 }
 
 fn enable(src: *mut sd::sd_event_source, on: c_int) -> io::Result<()> {
@@ -127,82 +85,86 @@ fn enable(src: *mut sd::sd_event_source, on: c_int) -> io::Result<()> {
     )
 }
 
+impl SdSource {
+    /// The source, if it is of `kind`.
+    fn of(&self, kind: Kind) -> Option<*mut sd::sd_event_source> {
+        // SAFETY: a live slot of ours (held by the glue).
+        (unsafe { (*self.slot).kind } == kind).then_some(self.src)
+    }
+}
+
 impl Watchers for SdWatchers {
     type Owner = SdEventBox;
-    type Io = Source;
+    type Source = SdSource;
     const NAME: &'static str = "sd-event";
     const EDGE_TRIGGERED: bool = true;
 
-    fn new(e: lws_cglue::Kept<SdEventBox>) -> Self {
-        SdWatchers {
-            e,
-            timer: None,
-            defer: None,
+    fn add(lp: &Lp, link: &Link<Self>, what: Source) -> io::Result<SdSource> {
+        let (kind, token) = match what {
+            Source::Io { token, .. } => (Kind::Io, token.into_raw()),
+            Source::Timer => (Kind::Timer, 0),
+            Source::Forced => (Kind::Defer, 0),
+        };
+        let slot = Box::into_raw(Box::new(Slot {
+            token,
+            kind,
+            link: Rc::into_raw(link.clone()),
+        }));
+        let (e, d, mut src) = (lp.raw(), slot as *mut c_void, std::ptr::null_mut());
+        // SAFETY: a valid loop (`Kept`); the out-pointer is ours; a
+        // descriptor stays open until its Unwatch.
+        let rc = unsafe {
+            match what {
+                Source::Io { fd, interest, .. } => {
+                    sd::sd_event_add_io(e, &mut src, fd, events(interest), Some(io_cb), d)
+                }
+                Source::Timer => {
+                    sd::sd_event_add_time(e, &mut src, CLOCK_MONOTONIC, 0, 1, Some(time_cb), d)
+                }
+                Source::Forced => sd::sd_event_add_defer(e, &mut src, Some(defer_cb), d),
+            }
+        };
+        if let Err(err) = check(rc, "sd_event_add") {
+            free_slot(slot);
+            return Err(err);
         }
+        let s = SdSource { src, slot };
+        if kind != Kind::Io {
+            enable(src, sd::SD_EVENT_OFF)?;
+        }
+        Ok(s)
     }
 
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        let e = self.e.raw();
-        // SAFETY: a valid loop (`Kept`); the out-pointer is ours.
-        let timer = source(link, Kind::Timer, 0, |src, d| unsafe {
-            sd::sd_event_add_time(e, src, CLOCK_MONOTONIC, 0, 1, Some(time_cb), d)
-        })?;
-        enable(timer.src, sd::SD_EVENT_OFF)?;
-        self.timer = Some(timer);
-        // SAFETY: as above.
-        let defer = source(link, Kind::Defer, 0, |src, d| unsafe {
-            sd::sd_event_add_defer(e, src, Some(defer_cb), d)
-        })?;
-        enable(defer.src, sd::SD_EVENT_OFF)?;
-        self.defer = Some(defer);
-        Ok(())
-    }
-
-    fn io_new(
-        &mut self,
-        link: &Link<Self>,
-        fd: RawFd,
-        t: Token,
-        i: Interest,
-    ) -> io::Result<Source> {
-        let e = self.e.raw();
-        // SAFETY: a valid loop; the fd stays open until its Unwatch.
-        source(link, Kind::Io, t.into_raw(), |src, d| unsafe {
-            sd::sd_event_add_io(e, src, fd, events(i), Some(io_cb), d)
-        })
-    }
-
-    fn io_modify(&mut self, io: &mut Source, _fd: RawFd, i: Interest) -> io::Result<()> {
+    fn watch(_: &Lp, s: &mut SdSource, _fd: RawFd, i: Interest) -> io::Result<()> {
+        let src = s
+            .of(Kind::Io)
+            .ok_or_else(|| io::Error::other("not an io source"))?;
         if i == Interest::NONE {
             // Disabling also takes the fd out of sd-event's epoll set.
-            return enable(io.src, sd::SD_EVENT_OFF);
+            return enable(src, sd::SD_EVENT_OFF);
         }
         // SAFETY: a live io source.
-        let rc = unsafe { sd::sd_event_source_set_io_events(io.src, events(i)) };
+        let rc = unsafe { sd::sd_event_source_set_io_events(src, events(i)) };
         check(rc, "sd_event_source_set_io_events")?;
-        enable(io.src, sd::SD_EVENT_ON)
+        enable(src, sd::SD_EVENT_ON)
     }
 
-    fn io_close(&mut self, _link: &Link<Self>, io: Source) {
-        drop_source(io);
-    }
-
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        let Some(t) = &self.timer else { return };
+    fn arm(_: &Lp, s: &mut SdSource, deadline: Option<Instant>) {
+        let Some(t) = s.of(Kind::Timer) else { return };
         let Some(at) = deadline else {
-            let _ = enable(t.src, sd::SD_EVENT_OFF);
+            let _ = enable(t, sd::SD_EVENT_OFF);
             return;
         };
         let wait = at.saturating_duration_since(Instant::now()).as_micros() as u64 + 1;
         // SAFETY: the live timer source.
-        unsafe { sd::sd_event_source_set_time(t.src, monotonic_us() + wait) };
-        let _ = enable(t.src, sd::SD_EVENT_ONESHOT);
+        unsafe { sd::sd_event_source_set_time(t, monotonic_us() + wait) };
+        let _ = enable(t, sd::SD_EVENT_ONESHOT);
     }
 
-    fn set_forced(&mut self, on: bool) {
-        if let Some(d) = &self.defer {
+    fn force(_: &Lp, s: &mut SdSource, on: bool) {
+        if let Some(d) = s.of(Kind::Defer) {
             let _ = enable(
-                d.src,
+                d,
                 if on {
                     sd::SD_EVENT_ON
                 } else {
@@ -212,10 +174,15 @@ impl Watchers for SdWatchers {
         }
     }
 
-    fn close_fixed(&mut self, _link: &Link<Self>) {
-        for s in [self.timer.take(), self.defer.take()].into_iter().flatten() {
-            drop_source(s);
+    fn release(_: &Lp, _link: &Link<Self>, s: SdSource) {
+        // SAFETY: a live source given up by the glue, of which we own one
+        // reference; disabling takes an fd out of the epoll set now, and
+        // sd-event defers the free if it is dispatching the source.
+        unsafe {
+            sd::sd_event_source_set_enabled(s.src, sd::SD_EVENT_OFF);
+            sd::sd_event_source_unref(s.src);
         }
+        free_slot(s.slot);
     }
 }
 

@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use libubox_sys as ub;
-use lws_cglue::{Adapter, Link, Watchers};
+use lws_cglue::{Adapter, Link, Source, Watchers};
 use lws_core::{Interest, LoopEvent, Readiness, Token};
 
 use super::host::UloopInit;
@@ -39,10 +39,17 @@ const ULOOP_WRITE: c_uint = ub::ULOOP_WRITE;
 /// the core decides when a descriptor goes.
 const ULOOP_ERROR_CB: c_uint = ub::ULOOP_ERROR_CB;
 
-/// One descriptor's watcher (opaque: only `io_new` makes one).
+/// One of the library's fds or timeouts (opaque: only `add` makes one).
 #[derive(Debug)]
-pub struct UloopIo(*mut Watch);
+pub struct UloopSource(Kind);
 
+#[derive(Debug)]
+enum Kind {
+    Fd(*mut Watch),
+    Timeout(*mut Tmo),
+}
+
+/// One descriptor's watcher.
 #[repr(C)]
 struct Watch {
     ufd: UloopFd,
@@ -59,17 +66,10 @@ struct Tmo {
 }
 
 /// uloop's watcher operations for the glue.
-pub struct UloopWatchers {
-    _keep: lws_cglue::Kept<UloopInit>,
-    timer: *mut Tmo,
-    defer: *mut Tmo,
-}
+#[derive(Debug)]
+pub enum UloopWatchers {}
 
-impl std::fmt::Debug for UloopWatchers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UloopWatchers")
-    }
-}
+type Lp = lws_cglue::Kept<UloopInit>;
 
 fn check(rc: c_int, what: &str) -> io::Result<()> {
     if rc < 0 {
@@ -88,20 +88,17 @@ fn flags(i: Interest) -> c_uint {
         | (if i.writable { ULOOP_WRITE } else { 0 })
 }
 
-fn new_tmo(link: &Link<UloopWatchers>, forced: bool) -> *mut Tmo {
-    Box::into_raw(Box::new(Tmo {
-        t: UloopTimeout::new(tmo_cb),
-        forced,
-        link: Rc::into_raw(link.clone()),
-    }))
+fn tmo(s: &UloopSource) -> Option<*mut Tmo> {
+    match s.0 {
+        Kind::Timeout(t) => Some(t),
+        Kind::Fd(_) => None,
+    }
 }
 
-fn arm(t: *mut Tmo, ms: Option<c_int>) {
-    if t.is_null() {
-        return;
-    }
-    // SAFETY: a live timeout box of ours; uloop unlinks a pending timeout
-    // before relinking it (`uloop_timeout_set`) or on cancel.
+/// Set (`Some(ms)`) or cancel a live timeout box of ours; uloop unlinks a
+/// pending timeout before relinking it (`uloop_timeout_set`) or on cancel.
+fn set(t: *mut Tmo, ms: Option<c_int>) {
+    // SAFETY: a live timeout box (held by the glue).
     unsafe {
         match ms {
             Some(ms) => ub::uloop_timeout_set(t.cast(), ms),
@@ -110,83 +107,52 @@ fn arm(t: *mut Tmo, ms: Option<c_int>) {
     }
 }
 
-fn free_tmo(t: *mut Tmo) {
-    if t.is_null() {
-        return;
-    }
-    // SAFETY: cancelling unlinks it from uloop's list; then the box and
-    // its count are ours.
-    unsafe {
-        ub::uloop_timeout_cancel(t.cast());
-        let t = Box::from_raw(t);
-        drop(Rc::from_raw(t.link));
-    }
-}
-
 impl Watchers for UloopWatchers {
     type Owner = UloopInit;
-    type Io = UloopIo;
+    type Source = UloopSource;
     const NAME: &'static str = "uloop";
 
-    fn new(keep: lws_cglue::Kept<UloopInit>) -> Self {
-        UloopWatchers {
-            _keep: keep,
-            timer: std::ptr::null_mut(),
-            defer: std::ptr::null_mut(),
-        }
+    fn add(_: &Lp, link: &Link<Self>, what: Source) -> io::Result<UloopSource> {
+        let link = Rc::into_raw(link.clone());
+        let kind = match what {
+            Source::Io { fd, token, .. } => Kind::Fd(Box::into_raw(Box::new(Watch {
+                ufd: UloopFd {
+                    cb: Some(fd_cb),
+                    fd,
+                    eof: false,
+                    error: false,
+                    registered: false,
+                    flags: 0,
+                },
+                token: token.into_raw(),
+                link,
+            }))),
+            Source::Timer | Source::Forced => Kind::Timeout(Box::into_raw(Box::new(Tmo {
+                t: UloopTimeout::new(tmo_cb),
+                forced: matches!(what, Source::Forced),
+                link,
+            }))),
+        };
+        Ok(UloopSource(kind))
     }
 
-    fn init(&mut self, link: &Link<Self>) -> io::Result<()> {
-        self.timer = new_tmo(link, false);
-        self.defer = new_tmo(link, true);
-        Ok(())
-    }
-
-    fn io_new(
-        &mut self,
-        link: &Link<Self>,
-        fd: RawFd,
-        t: Token,
-        _: Interest,
-    ) -> io::Result<UloopIo> {
-        Ok(UloopIo(Box::into_raw(Box::new(Watch {
-            ufd: UloopFd {
-                cb: Some(fd_cb),
-                fd,
-                eof: false,
-                error: false,
-                registered: false,
-                flags: 0,
-            },
-            token: t.into_raw(),
-            link: Rc::into_raw(link.clone()),
-        }))))
-    }
-
-    fn io_modify(&mut self, w: &mut UloopIo, _fd: RawFd, i: Interest) -> io::Result<()> {
+    fn watch(_: &Lp, s: &mut UloopSource, _fd: RawFd, i: Interest) -> io::Result<()> {
+        let Kind::Fd(w) = s.0 else {
+            return Err(io::Error::other("not an fd watcher"));
+        };
         // SAFETY: a live watcher box; no interest at all deletes the fd from
         // epoll (uloop_fd_add calls uloop_fd_delete), re-adding restores it.
         let rc = unsafe {
             if i == Interest::NONE {
-                ub::uloop_fd_delete(w.0.cast())
+                ub::uloop_fd_delete(w.cast())
             } else {
-                ub::uloop_fd_add(w.0.cast(), flags(i))
+                ub::uloop_fd_add(w.cast(), flags(i))
             }
         };
         check(rc, "uloop_fd_add")
     }
 
-    fn io_close(&mut self, _link: &Link<Self>, UloopIo(w): UloopIo) {
-        // SAFETY: deleting removes it from epoll and from uloop's pending
-        // batch, after which uloop holds no pointer to the box.
-        unsafe {
-            ub::uloop_fd_delete(w.cast());
-            let w = Box::from_raw(w);
-            drop(Rc::from_raw(w.link));
-        }
-    }
-
-    fn set_timer(&mut self, deadline: Option<Instant>) {
+    fn arm(_: &Lp, s: &mut UloopSource, deadline: Option<Instant>) {
         // uloop timeouts have millisecond resolution: round up, so a timer
         // never fires before its deadline by more than uloop's own rounding
         // (the core re-arms when woken early).
@@ -194,16 +160,36 @@ impl Watchers for UloopWatchers {
             let us = at.saturating_duration_since(Instant::now()).as_micros();
             us.div_ceil(1000).min(c_int::MAX as u128) as c_int
         });
-        arm(self.timer, ms);
+        if let Some(t) = tmo(s) {
+            set(t, ms);
+        }
     }
 
-    fn set_forced(&mut self, on: bool) {
-        arm(self.defer, on.then_some(0));
+    fn force(_: &Lp, s: &mut UloopSource, on: bool) {
+        if let Some(t) = tmo(s) {
+            set(t, on.then_some(0));
+        }
     }
 
-    fn close_fixed(&mut self, _link: &Link<Self>) {
-        free_tmo(std::mem::replace(&mut self.timer, std::ptr::null_mut()));
-        free_tmo(std::mem::replace(&mut self.defer, std::ptr::null_mut()));
+    fn release(_: &Lp, _link: &Link<Self>, s: UloopSource) {
+        // SAFETY: a live box given up by the glue. Deleting an fd removes it
+        // from epoll and from uloop's pending batch, cancelling unlinks a
+        // timeout: then uloop holds no pointer to the box, which is freed
+        // with its count of the adapter.
+        let link = unsafe {
+            match s.0 {
+                Kind::Fd(w) => {
+                    ub::uloop_fd_delete(w.cast());
+                    Box::from_raw(w).link
+                }
+                Kind::Timeout(t) => {
+                    ub::uloop_timeout_cancel(t.cast());
+                    Box::from_raw(t).link
+                }
+            }
+        };
+        // SAFETY: the count the box held.
+        drop(unsafe { Rc::from_raw(link) });
     }
 }
 
