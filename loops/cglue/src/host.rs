@@ -6,6 +6,7 @@
 //! make). Either way the watchers hold it as a [`Kept`], valid while they
 //! live. No C calls here.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -31,11 +32,38 @@ pub trait LoopOwner: Sized + 'static {
     fn iterate(&self) -> Result<(), Error>;
 }
 
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Loops created by adapters on this thread and not freed yet (test
+/// support: attachments keep their loop alive).
+#[doc(hidden)]
+pub fn live_loops() -> usize {
+    LIVE.with(Cell::get)
+}
+
+/// A created loop, counted in [`live_loops`] until it is freed.
+struct Alive<O>(O);
+
+impl<O> Alive<O> {
+    fn new(o: O) -> Self {
+        LIVE.with(|n| n.set(n.get() + 1));
+        Alive(o)
+    }
+}
+
+impl<O> Drop for Alive<O> {
+    fn drop(&mut self) {
+        LIVE.with(|n| n.set(n.get() - 1));
+    }
+}
+
 /// A loop created by the adapter: the owner's handle. Attachments made
 /// with [`Owner::host`] keep the loop allocated after the owner is
 /// dropped.
 pub struct Owner<O: LoopOwner> {
-    inner: Rc<O>,
+    inner: Rc<Alive<O>>,
 }
 
 impl<O: LoopOwner> std::fmt::Debug for Owner<O> {
@@ -57,7 +85,7 @@ impl<O: LoopOwner> Owner<O> {
     /// This loop, for attaching the library to it.
     pub fn host(&self) -> Host<'_, O> {
         Host {
-            raw: self.inner.raw(),
+            raw: self.inner.0.raw(),
             keep: Some(self.inner.clone()),
             _owner: PhantomData,
         }
@@ -66,7 +94,9 @@ impl<O: LoopOwner> Owner<O> {
 
 impl<O: LoopOwner> From<O> for Owner<O> {
     fn from(o: O) -> Self {
-        Owner { inner: Rc::new(o) }
+        Owner {
+            inner: Rc::new(Alive::new(o)),
+        }
     }
 }
 
@@ -74,7 +104,7 @@ impl<O: LoopOwner> Deref for Owner<O> {
     type Target = O;
 
     fn deref(&self) -> &O {
-        &self.inner
+        &self.inner.0
     }
 }
 
@@ -82,7 +112,7 @@ impl<O: LoopOwner> Deref for Owner<O> {
 /// `'a` (or `'static` for a loop the host vouched for).
 pub struct Host<'a, O: LoopOwner> {
     raw: O::Raw,
-    keep: Option<Rc<O>>,
+    keep: Option<Rc<Alive<O>>>,
     _owner: PhantomData<&'a O>,
 }
 
@@ -118,7 +148,7 @@ impl<O: LoopOwner> Host<'_, O> {
 /// A loop as the library's watchers hold it: valid while they live.
 pub struct Kept<O: LoopOwner> {
     raw: O::Raw,
-    _keep: Option<Rc<O>>,
+    _keep: Option<Rc<Alive<O>>>,
 }
 
 impl<O: LoopOwner> std::fmt::Debug for Kept<O> {

@@ -37,7 +37,7 @@ use lws_core::{Interest, Token};
 
 pub use adapter::{Adapter, Link};
 pub use attach::Attached;
-pub use host::{Host, Kept, LoopOwner, Owner};
+pub use host::{Host, Kept, LoopOwner, Owner, live_loops};
 pub use owned::{OwnedLoop, run_owned};
 
 /// What a new source of the library's is for.

@@ -1,34 +1,22 @@
 //! The shared conformance suite inside a host's libev loop with a
-//! repeating timer of its own; afterwards only the host's watcher is
-//! active on the loop, and it still fires.
+//! repeating timer of its own (which does not hold the loop); afterwards
+//! no watcher of the library's is active on the loop, and the host's timer
+//! still fires.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use lws_loop_libev::{EvHostLoop, EvWatchers};
 
-use lws_core::Context;
-use lws_loop_libev::{EvAttached, EvHostLoop};
-
-fn host_runs(ctx: Context) -> Context {
+fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
     let host = EvHostLoop::create().expect("host loop");
     let ticks = host.repeating_timer(5);
-    assert!(
-        !host.has_active_watchers(),
-        "the host's own timer does not hold the loop"
-    );
-    let back: Rc<RefCell<Option<Context>>> = Rc::default();
-    let b = back.clone();
-    let lws =
-        EvAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c)).expect("attach");
-    while back.borrow().is_none() {
-        host.run_once();
-    }
-    assert!(lws.is_detached());
-    assert!(!host.has_active_watchers(), "every library watcher stopped");
-    let t = ticks.get();
-    while ticks.get() < t + 3 {
-        host.run_once();
-    }
-    back.borrow_mut().take().expect("context back")
+    let run_once = || host.run_once();
+    let held = || usize::from(host.has_active_watchers());
+    lws_conformance::host_loop::serve_in_host::<EvWatchers>(
+        ctx,
+        host.host(),
+        &ticks,
+        run_once,
+        held,
+    )
 }
 
 lws_conformance::event_lib_suite!(host_runs);

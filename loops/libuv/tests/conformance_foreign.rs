@@ -2,35 +2,20 @@
 //! repeating timer of its own. After the library stops, only the host's
 //! timer is left on the loop, and it still fires.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use lws_loop_libuv::{UvHostLoop, UvWatchers};
 
-use lws_core::Context;
-use lws_loop_libuv::{UvAttached, UvHostLoop};
-
-fn host_runs(ctx: Context) -> Context {
+fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
     let host = UvHostLoop::create().expect("host loop");
     let ticks = host.repeating_timer(5);
-    let handles_before = host.handles();
-    let back: Rc<RefCell<Option<Context>>> = Rc::default();
-    let b = back.clone();
-    let lws =
-        UvAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c)).expect("attach");
-    assert!(host.handles() > handles_before, "library handles added");
-    while back.borrow().is_none() {
-        host.run_once();
-    }
-    assert!(lws.is_detached());
-    assert_eq!(
-        host.handles(),
-        handles_before,
-        "every library handle closed; the host's timer remains"
-    );
-    let t = ticks.get();
-    while ticks.get() < t + 3 {
-        host.run_once();
-    }
-    back.borrow_mut().take().expect("context back")
+    let run_once = || host.run_once();
+    let held = || host.handles();
+    lws_conformance::host_loop::serve_in_host::<UvWatchers>(
+        ctx,
+        host.host(),
+        &ticks,
+        run_once,
+        held,
+    )
 }
 
 lws_conformance::event_lib_suite!(host_runs);

@@ -2,25 +2,11 @@
 //! nothing, and an attachment keeps its loop allocated after the owner is
 //! dropped.
 
-use lws_conformance::reentry;
-use lws_loop_sdevent::{SdAttached, SdHostEvent, SdWatchers};
+use lws_loop_sdevent::{SdHostEvent, SdWatchers};
 
-#[test]
-fn nested_host_iteration_loses_no_event() {
-    let host = SdHostEvent::create().expect("sd_event");
-    let _tick = host.repeating_timer(1);
-    reentry::nested_host_iteration::<SdWatchers>(host.host(), || {
-        host.run_once(true).expect("sd_event_run");
-    });
-}
-
-#[test]
-fn owner_dropped_while_attached_keeps_the_loop() {
-    reentry::owner_dropped_while_attached(
-        |ctx| {
-            let host = SdHostEvent::create().expect("sd_event");
-            SdAttached::attach(ctx, host.host(), |_| {}).expect("attach")
-        },
-        lws_loop_sdevent::SdEventBox::live_loops,
-    );
-}
+lws_conformance::host_loop_checks!(
+    watchers: SdWatchers,
+    make: SdHostEvent::create().expect("sd_event"),
+    tick: |h: &SdHostEvent| h.repeating_timer(1),
+    run_once: |h: &SdHostEvent| assert!(h.run_once(true).is_ok(), "sd_event_run"),
+);

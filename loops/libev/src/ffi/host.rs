@@ -12,6 +12,7 @@ use super::shim::*;
 
 /// A libev loop created here: owned through an [`EvHostLoop`], destroyed
 /// when the last of its owner and the attachments on it is gone.
+#[derive(Debug)]
 pub struct EvLoopBox {
     l: *mut EvLoopRaw,
     /// The host's own timers (`repeating_timer`), freed with the loop.
@@ -65,10 +66,6 @@ pub unsafe fn host_from_raw(l: *mut c_void) -> HostLoop<'static> {
     lws_cglue::Host::vouched(l as *mut EvLoopRaw, Vouch(()))
 }
 
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
-
 impl lws_cglue::LoopOwner for EvLoopBox {
     type Raw = *mut EvLoopRaw;
     type Vouch = Vouch;
@@ -80,7 +77,6 @@ impl lws_cglue::LoopOwner for EvLoopBox {
         if l.is_null() {
             return Err(std::io::Error::other("ev_loop_new failed"));
         }
-        LIVE.with(|n| n.set(n.get() + 1));
         Ok(EvLoopBox {
             l,
             timers: RefCell::default(),
@@ -109,13 +105,6 @@ impl Drop for EvLoopBox {
             }
             lws_ev_loop_destroy(self.l);
         }
-        LIVE.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl std::fmt::Debug for EvLoopBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ev_loop")
     }
 }
 
@@ -168,12 +157,5 @@ impl EvLoopBox {
             }
         }
         count
-    }
-
-    /// Loops created here and not destroyed yet, on this thread (test
-    /// support: attachments keep their loop alive).
-    #[doc(hidden)]
-    pub fn live_loops() -> usize {
-        LIVE.with(Cell::get)
     }
 }

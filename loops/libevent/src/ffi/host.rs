@@ -12,6 +12,7 @@ use libevent_sys as ev;
 
 /// An `event_base` created here: owned through an [`EvHostBase`], freed
 /// when the last of its owner and the attachments on it is gone.
+#[derive(Debug)]
 pub struct EvBaseBox {
     base: *mut ev::event_base,
     /// The host's own timers (`repeating_timer`), freed with the base.
@@ -66,10 +67,6 @@ pub unsafe fn host_from_raw(base: *mut ev::event_base) -> HostBase<'static> {
     lws_cglue::Host::vouched(base, Vouch(()))
 }
 
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
-
 impl lws_cglue::LoopOwner for EvBaseBox {
     type Raw = *mut ev::event_base;
     type Vouch = Vouch;
@@ -81,7 +78,6 @@ impl lws_cglue::LoopOwner for EvBaseBox {
         if base.is_null() {
             return Err(std::io::Error::other("event_base_new failed"));
         }
-        LIVE.with(|n| n.set(n.get() + 1));
         Ok(EvBaseBox {
             base,
             timers: RefCell::default(),
@@ -110,13 +106,6 @@ impl Drop for EvBaseBox {
             }
             ev::event_base_free(self.base);
         }
-        LIVE.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl std::fmt::Debug for EvBaseBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("event_base")
     }
 }
 
@@ -175,12 +164,5 @@ impl EvBaseBox {
             self.timers.borrow_mut().push((e, arg));
         }
         count
-    }
-
-    /// Bases created here and not freed yet, on this thread (test support:
-    /// attachments keep their base alive).
-    #[doc(hidden)]
-    pub fn live_bases() -> usize {
-        LIVE.with(Cell::get)
     }
 }

@@ -14,6 +14,7 @@ use super::watchers::check;
 
 /// A `uv_loop_t` created here: owned through a [`UvHostLoop`], freed when
 /// the last of its owner and the attachments on it is gone.
+#[derive(Debug)]
 pub struct UvLoopBox {
     lp: *mut uv::uv_loop_t,
     /// The host's own timers (`repeating_timer`), closed with the loop.
@@ -67,10 +68,6 @@ pub unsafe fn host_from_raw(lp: *mut uv::uv_loop_t) -> HostLoop<'static> {
     lws_cglue::Host::vouched(lp, Vouch(()))
 }
 
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
-
 impl lws_cglue::LoopOwner for UvLoopBox {
     type Raw = *mut uv::uv_loop_t;
     type Vouch = Vouch;
@@ -85,7 +82,6 @@ impl lws_cglue::LoopOwner for UvLoopBox {
                 drop(Box::from_raw(lp));
                 return Err(e);
             }
-            LIVE.with(|n| n.set(n.get() + 1));
             Ok(UvLoopBox {
                 lp,
                 timers: RefCell::default(),
@@ -119,13 +115,6 @@ impl Drop for UvLoopBox {
                 drop(Box::from_raw(self.lp));
             }
         }
-        LIVE.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl std::fmt::Debug for UvLoopBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("uv_loop_t")
     }
 }
 
@@ -182,13 +171,6 @@ impl UvLoopBox {
             self.timers.borrow_mut().push(t);
         }
         count
-    }
-
-    /// Loops created here and not freed yet, on this thread (test support:
-    /// attachments keep their loop alive).
-    #[doc(hidden)]
-    pub fn live_loops() -> usize {
-        LIVE.with(Cell::get)
     }
 }
 

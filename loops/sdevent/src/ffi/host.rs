@@ -16,6 +16,7 @@ use super::{CLOCK_MONOTONIC, check, monotonic_us};
 /// An `sd_event` created here: owned through an [`SdHostEvent`],
 /// unreferenced when the last of its owner and the attachments on it is
 /// gone.
+#[derive(Debug)]
 pub struct SdEventBox {
     e: *mut sd::sd_event,
     /// The host's own timers made by `repeating_timer`.
@@ -76,10 +77,6 @@ pub unsafe fn host_from_raw(e: *mut c_void) -> HostEvent<'static> {
     lws_cglue::Host::vouched(e as *mut sd::sd_event, Vouch(()))
 }
 
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
-
 impl lws_cglue::LoopOwner for SdEventBox {
     type Raw = *mut sd::sd_event;
     type Vouch = Vouch;
@@ -89,7 +86,6 @@ impl lws_cglue::LoopOwner for SdEventBox {
         let mut e = std::ptr::null_mut();
         // SAFETY: constructor with an out-pointer.
         check(unsafe { sd::sd_event_new(&mut e) }, "sd_event_new")?;
-        LIVE.with(|n| n.set(n.get() + 1));
         Ok(SdEventBox {
             e,
             own: RefCell::default(),
@@ -128,13 +124,6 @@ impl Drop for SdEventBox {
             }
             sd::sd_event_unref(self.e);
         }
-        LIVE.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl std::fmt::Debug for SdEventBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("sd_event")
     }
 }
 
@@ -192,13 +181,6 @@ impl SdEventBox {
         check(fd, "sd_event_get_fd")?;
         let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))?;
         Ok(info.lines().filter(|l| l.starts_with("tfd:")).count())
-    }
-
-    /// Loops created here and not released yet, on this thread (test
-    /// support: attachments keep their loop alive).
-    #[doc(hidden)]
-    pub fn live_loops() -> usize {
-        LIVE.with(Cell::get)
     }
 }
 

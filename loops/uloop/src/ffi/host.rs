@@ -67,10 +67,10 @@ fn init_keeping_signals() -> io::Result<()> {
 /// uloop initialised and claimed (by a thread's hosts or by an owned
 /// run); `uloop_done` when the last of its holders and the attachments on
 /// it is gone.
+#[derive(Debug)]
 pub struct UloopInit(());
 
 thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
     static HOST: RefCell<Weak<Owner<UloopInit>>> = const { RefCell::new(Weak::new()) };
 }
 
@@ -78,17 +78,9 @@ impl UloopInit {
     /// Claim uloop as `who` and initialise it.
     fn claim(who: Claim) -> io::Result<Self> {
         claim(who)?;
-        LIVE.with(|n| n.set(n.get() + 1));
         let init = UloopInit(()); // from here on, Drop releases the claim
         init_keeping_signals()?;
         Ok(init)
-    }
-
-    /// Whether this thread holds uloop initialised, 1 or 0 (test support:
-    /// attachments keep it initialised).
-    #[doc(hidden)]
-    pub fn live() -> usize {
-        LIVE.with(Cell::get)
     }
 }
 
@@ -120,13 +112,6 @@ impl Drop for UloopInit {
         // only user.
         unsafe { ub::uloop_done() };
         release();
-        LIVE.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl std::fmt::Debug for UloopInit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("uloop")
     }
 }
 

@@ -1,13 +1,14 @@
-//! Checks for the callback-driven C loops (the `lws-cglue` adapters) that
-//! the scenario suite cannot make: a host that runs its loop again while
+//! Checks for the callback-driven C loops (the `lws-cglue` adapters):
+//! the foreign runner their `tests/conformance_foreign.rs` use, and what
+//! the scenario suite cannot check: a host that runs its loop again while
 //! the library's state is in use, and an attachment that outlives the
-//! owner of its loop. Each loop crate calls these from `tests/host.rs`.
+//! owner of its loop (`tests/host.rs`, one [`host_loop_checks!`] each).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use lws_cglue::{Attached, Host, Watchers};
+use lws_cglue::{Attached, Host, Watchers, live_loops};
 use lws_core::Context;
 
 use crate::peer::{self, Echo};
@@ -73,14 +74,14 @@ pub fn nested_host_iteration<W: Watchers>(host: Host<'_, W::Owner>, run_once: im
     assert!(back.borrow().is_some(), "on_stopped got the context back");
 }
 
-/// An attachment whose loop's owner is dropped keeps that loop allocated
-/// (`live` counts this thread's loops): stopping the context still works
-/// on it, and it is freed only once nothing is attached (or, if closes are
-/// still pending on a loop nobody runs any more, never).
+/// An attachment whose loop's owner is dropped keeps that loop allocated:
+/// stopping the context still works on it, and it is freed only once
+/// nothing is attached (or, if closes are still pending on a loop nobody
+/// runs any more, never).
 pub fn owner_dropped_while_attached<W: Watchers>(
     attach_and_drop_owner: impl FnOnce(Context) -> Attached<W>,
-    live: impl Fn() -> usize,
 ) {
+    let live = live_loops;
     let before = live();
     let fired = Rc::new(Cell::new(false));
     let lws = attach_and_drop_owner(stopping_context(&fired));
@@ -98,4 +99,70 @@ pub fn owner_dropped_while_attached<W: Watchers>(
         expect,
         "freed once nothing is attached, never before"
     );
+}
+
+/// The foreign runner: serve `ctx` from the host's loop until it stopped,
+/// then check that the loop holds what it held before (`held`: a count of
+/// the host loop's sources) and that the host's own repeating timer
+/// (`ticks`) still fires. `run_once` is one host iteration.
+pub fn serve_in_host<W: Watchers>(
+    ctx: Context,
+    host: Host<'_, W::Owner>,
+    ticks: &Cell<u64>,
+    run_once: impl Fn(),
+    held: impl Fn() -> usize,
+) -> Context {
+    // Let the host's timer arm (an sd-event timerfd is made lazily).
+    while ticks.get() < 1 {
+        run_once();
+    }
+    let baseline = held();
+    let back: Rc<RefCell<Option<Context>>> = Rc::default();
+    let b = back.clone();
+    let lws = Attached::<W>::attach(ctx, host, move |c| *b.borrow_mut() = Some(c))
+        .unwrap_or_else(|e| panic!("attach: {e}"));
+    while back.borrow().is_none() {
+        run_once();
+    }
+    assert!(lws.is_detached());
+    let t = ticks.get();
+    while ticks.get() < t + 3 {
+        run_once();
+    }
+    assert_eq!(
+        held(),
+        baseline,
+        "the library left nothing on the host loop"
+    );
+    let ctx = back.borrow_mut().take();
+    ctx.unwrap_or_else(|| panic!("context back"))
+}
+
+/// The host-loop checks of one C loop as `#[test]`s: `make` builds the
+/// host's loop, `tick` starts a 1 ms repeating timer of the host's on it,
+/// `run_once` runs one iteration. The checks take turns (`TURN`), as
+/// uloop is process-global.
+#[macro_export]
+macro_rules! host_loop_checks {
+    (watchers: $w:ty, make: $make:expr, tick: $tick:expr, run_once: $run:expr $(,)?) => {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+        #[test]
+        fn nested_host_iteration_loses_no_event() {
+            let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+            let host = $make;
+            let _tick = $tick(&host);
+            $crate::host_loop::nested_host_iteration::<$w>(host.host(), || $run(&host));
+        }
+
+        #[test]
+        fn owner_dropped_while_attached_keeps_the_loop() {
+            let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+            $crate::host_loop::owner_dropped_while_attached(|ctx| {
+                let host = $make;
+                $crate::cglue::Attached::<$w>::attach(ctx, host.host(), |_| {})
+                    .unwrap_or_else(|e| panic!("attach: {e}"))
+            });
+        }
+    };
 }
