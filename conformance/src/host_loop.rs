@@ -166,3 +166,26 @@ macro_rules! host_loop_checks {
         }
     };
 }
+
+/// The shared suite served from a host's loop (`tests/conformance_foreign.rs`
+/// of a C loop): `make` builds the host's loop, `tick` starts a 5 ms
+/// repeating timer of the host's (returning its tick count), `run_once`
+/// runs one iteration and `held` counts the loop's sources.
+#[macro_export]
+macro_rules! host_loop_suite {
+    (watchers: $w:ty, make: $make:expr, tick: $tick:expr, run_once: $run:expr, held: $held:expr $(,)?) => {
+        fn host_runs(ctx: $crate::cglue::Context) -> $crate::cglue::Context {
+            let host = $make;
+            let ticks = $tick(&host);
+            $crate::host_loop::serve_in_host::<$w>(
+                ctx,
+                host.host(),
+                &ticks,
+                || $run(&host),
+                || $held(&host),
+            )
+        }
+
+        $crate::event_lib_suite!(host_runs);
+    };
+}

@@ -28,6 +28,7 @@ mod adapter;
 mod attach;
 mod host;
 mod owned;
+mod slot;
 
 use std::io;
 use std::os::fd::RawFd;
@@ -35,10 +36,14 @@ use std::time::Instant;
 
 use lws_core::{Interest, Token};
 
+#[doc(hidden)]
+pub use lws_core::Context;
+
 pub use adapter::{Adapter, Link};
 pub use attach::Attached;
 pub use host::{Host, Kept, LoopOwner, Owner, live_loops};
 pub use owned::{OwnedLoop, run_owned};
+pub use slot::{Kind, Slot};
 
 /// What a new source of the library's is for.
 #[derive(Debug, Clone, Copy)]

@@ -5,18 +5,10 @@
 
 use lws_loop_libev::{EvHostLoop, EvWatchers};
 
-fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
-    let host = EvHostLoop::create().expect("host loop");
-    let ticks = host.repeating_timer(5);
-    let run_once = || host.run_once();
-    let held = || usize::from(host.has_active_watchers());
-    lws_conformance::host_loop::serve_in_host::<EvWatchers>(
-        ctx,
-        host.host(),
-        &ticks,
-        run_once,
-        held,
-    )
-}
-
-lws_conformance::event_lib_suite!(host_runs);
+lws_conformance::host_loop_suite!(
+    watchers: EvWatchers,
+    make: EvHostLoop::create().expect("host loop"),
+    tick: |h: &EvHostLoop| h.repeating_timer(5),
+    run_once: |h: &EvHostLoop| h.run_once(),
+    held: |h: &EvHostLoop| usize::from(h.has_active_watchers()),
+);

@@ -4,18 +4,10 @@
 
 use lws_loop_libevent::{EvHostBase, EvWatchers};
 
-fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
-    let host = EvHostBase::create().expect("host base");
-    let ticks = host.repeating_timer(5);
-    let run_once = || host.run_once();
-    let held = || host.events();
-    lws_conformance::host_loop::serve_in_host::<EvWatchers>(
-        ctx,
-        host.host(),
-        &ticks,
-        run_once,
-        held,
-    )
-}
-
-lws_conformance::event_lib_suite!(host_runs);
+lws_conformance::host_loop_suite!(
+    watchers: EvWatchers,
+    make: EvHostBase::create().expect("host base"),
+    tick: |h: &EvHostBase| h.repeating_timer(5),
+    run_once: |h: &EvHostBase| h.run_once(),
+    held: |h: &EvHostBase| h.events(),
+);

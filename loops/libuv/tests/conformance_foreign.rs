@@ -4,18 +4,10 @@
 
 use lws_loop_libuv::{UvHostLoop, UvWatchers};
 
-fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
-    let host = UvHostLoop::create().expect("host loop");
-    let ticks = host.repeating_timer(5);
-    let run_once = || host.run_once();
-    let held = || host.handles();
-    lws_conformance::host_loop::serve_in_host::<UvWatchers>(
-        ctx,
-        host.host(),
-        &ticks,
-        run_once,
-        held,
-    )
-}
-
-lws_conformance::event_lib_suite!(host_runs);
+lws_conformance::host_loop_suite!(
+    watchers: UvWatchers,
+    make: UvHostLoop::create().expect("host loop"),
+    tick: |h: &UvHostLoop| h.repeating_timer(5),
+    run_once: |h: &UvHostLoop| h.run_once(),
+    held: |h: &UvHostLoop| h.handles(),
+);

@@ -5,18 +5,10 @@
 
 use lws_loop_sdevent::{SdHostEvent, SdWatchers};
 
-fn host_runs(ctx: lws_core::Context) -> lws_core::Context {
-    let host = SdHostEvent::create().expect("host loop");
-    let ticks = host.repeating_timer(5);
-    let run_once = || assert!(host.run_once(true).is_ok(), "sd_event_run");
-    let held = || host.registered_fds().expect("fdinfo");
-    lws_conformance::host_loop::serve_in_host::<SdWatchers>(
-        ctx,
-        host.host(),
-        &ticks,
-        run_once,
-        held,
-    )
-}
-
-lws_conformance::event_lib_suite!(host_runs);
+lws_conformance::host_loop_suite!(
+    watchers: SdWatchers,
+    make: SdHostEvent::create().expect("host loop"),
+    tick: |h: &SdHostEvent| h.repeating_timer(5),
+    run_once: |h: &SdHostEvent| assert!(h.run_once(true).is_ok(), "sd_event_run"),
+    held: |h: &SdHostEvent| h.registered_fds().expect("fdinfo"),
+);

@@ -7,39 +7,24 @@
 //!   watcher from inside its own callback (the shim's callback does not
 //!   touch the watcher after calling us). So every release completes at
 //!   once.
-//! - Each watcher's `data` is a boxed `Slot` holding one strong count of
-//!   the adapter, freed together with the watcher; the callback takes a
-//!   count of its own for its duration.
+//! - Each watcher's `data` is a boxed `Slot` (the glue's) holding one
+//!   strong count of the adapter, freed together with the watcher; the
+//!   callback takes a count of its own for its duration.
 //! - The loop outlives the watchers: the `Kept` loop either keeps an owned
 //!   loop alive or carries the host's promise.
 
 use std::ffi::{c_int, c_void};
 use std::io;
 use std::os::fd::RawFd;
-use std::rc::Rc;
 use std::time::Instant;
 
-use lws_cglue::{Adapter, Link, Source, Watchers};
-use lws_core::{Interest, LoopEvent, Readiness, Token};
+use lws_cglue::{Kind, Link, Source, Watchers};
+use lws_core::{Interest, Readiness};
 
 use super::host::EvLoopBox;
 use super::shim::*;
 
-type Ptr = *const Adapter<EvWatchers>;
-
-/// What a watcher's callback needs.
-struct Slot {
-    token: u64,
-    kind: Kind,
-    link: Ptr,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Io,
-    Timer,
-    Idle,
-}
+type Slot = lws_cglue::Slot<EvWatchers>;
 
 /// One of the library's watchers and its slot (opaque: only `add` makes
 /// one).
@@ -58,10 +43,7 @@ type Lp = lws_cglue::Kept<EvLoopBox>;
 fn free_slot(slot: *mut Slot) {
     // SAFETY: a slot made by `add`, freed once with (or instead of) its
     // watcher, giving back its count of the adapter.
-    unsafe {
-        let slot = Box::from_raw(slot);
-        drop(Rc::from_raw(slot.link));
-    }
+    drop(unsafe { Box::from_raw(slot) });
 }
 
 fn events(i: Interest) -> c_int {
@@ -75,7 +57,7 @@ impl EvSource {
     /// The watcher, if this source is of `kind`.
     fn of<T>(&self, kind: Kind) -> Option<*mut T> {
         // SAFETY: a live slot of ours (held by the glue).
-        let k = unsafe { (*self.slot).kind };
+        let k = unsafe { (*self.slot).kind() };
         (k == kind).then_some(self.w.cast())
     }
 }
@@ -86,16 +68,7 @@ impl Watchers for EvWatchers {
     const NAME: &'static str = "libev";
 
     fn add(_: &Lp, link: &Link<Self>, what: Source) -> io::Result<EvSource> {
-        let (kind, token) = match what {
-            Source::Io { token, .. } => (Kind::Io, token.into_raw()),
-            Source::Timer => (Kind::Timer, 0),
-            Source::Forced => (Kind::Idle, 0),
-        };
-        let slot = Box::into_raw(Box::new(Slot {
-            token,
-            kind,
-            link: Rc::into_raw(link.clone()),
-        }));
+        let slot = Box::into_raw(Box::new(Slot::new(link, &what)));
         let d = slot as *mut c_void;
         // SAFETY: shim constructors (null: allocation failure); a
         // descriptor stays open until its Unwatch.
@@ -136,7 +109,7 @@ impl Watchers for EvWatchers {
     }
 
     fn force(lp: &Lp, s: &mut EvSource, on: bool) {
-        if let Some(i) = s.of(Kind::Idle) {
+        if let Some(i) = s.of(Kind::Forced) {
             // SAFETY: a live idle watcher on a valid loop.
             unsafe { lws_ev_idle_set(lp.raw(), i, c_int::from(on)) };
         }
@@ -146,10 +119,10 @@ impl Watchers for EvWatchers {
         // SAFETY: stops and frees a live watcher given up by the glue,
         // exactly once, by its kind; then its slot.
         unsafe {
-            match (*s.slot).kind {
+            match (*s.slot).kind() {
                 Kind::Io => lws_ev_io_free(lp.raw(), s.w.cast()),
                 Kind::Timer => lws_ev_timer_free(lp.raw(), s.w.cast()),
-                Kind::Idle => lws_ev_idle_free(lp.raw(), s.w.cast()),
+                Kind::Forced => lws_ev_idle_free(lp.raw(), s.w.cast()),
             }
         }
         free_slot(s.slot);
@@ -157,25 +130,17 @@ impl Watchers for EvWatchers {
 }
 
 unsafe extern "C" fn callback(data: *mut c_void, revents: c_int) {
-    // SAFETY: `data` is the slot of a live watcher (it is running); read it
-    // and take a count of the adapter before anything may free it.
-    let (link, token, kind) = unsafe {
-        let s = &*(data as *const Slot);
-        Rc::increment_strong_count(s.link);
-        (Rc::from_raw(s.link), s.token, s.kind)
+    // SAFETY: constant getters.
+    let r = unsafe {
+        Readiness {
+            readable: revents & lws_ev_read() != 0,
+            writable: revents & lws_ev_write() != 0,
+            hangup: false,
+            error: revents & lws_ev_error() != 0,
+        }
     };
-    let event = match kind {
-        // SAFETY: constant getters.
-        Kind::Io => LoopEvent::Io(Token::from_raw(token), unsafe {
-            Readiness {
-                readable: revents & lws_ev_read() != 0,
-                writable: revents & lws_ev_write() != 0,
-                hangup: false,
-                error: revents & lws_ev_error() != 0,
-            }
-        }),
-        Kind::Timer => LoopEvent::Timer,
-        Kind::Idle => LoopEvent::Forced,
-    };
+    // SAFETY: `data` is the slot of a live watcher (it is running); nothing
+    // is read from it after this (serving may free it).
+    let (link, event) = unsafe { (*(data as *const Slot)).event(r) };
     link.serve(event);
 }

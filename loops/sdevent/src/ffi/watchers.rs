@@ -7,8 +7,8 @@
 //! - sd-event frees a source when its last reference goes, and allows
 //!   unreferencing a source from inside its own callback (it defers the
 //!   free until the dispatch returns). So every release completes at once.
-//! - Each source's userdata is a boxed `Slot` holding one strong count of
-//!   the adapter, freed right after the source is disabled and
+//! - Each source's userdata is a boxed `Slot` (the glue's) holding one
+//!   strong count of the adapter, freed right after the source is disabled and
 //!   unreferenced; the callback takes a count of its own for its duration.
 //! - The loop outlives the sources: the `Kept` loop either keeps an owned
 //!   loop alive or carries the host's promise.
@@ -16,17 +16,14 @@
 use std::ffi::{c_int, c_void};
 use std::io;
 use std::os::fd::RawFd;
-use std::rc::Rc;
 use std::time::Instant;
 
 use libsystemd_sys::event as sd;
-use lws_cglue::{Adapter, Link, Source, Watchers};
-use lws_core::{Interest, LoopEvent, Readiness, Token};
+use lws_cglue::{Kind, Link, Source, Watchers};
+use lws_core::{Interest, Readiness};
 
 use super::host::SdEventBox;
 use super::{CLOCK_MONOTONIC, check, monotonic_us};
-
-type Ptr = *const Adapter<SdWatchers>;
 
 const EPOLLIN: u32 = 0x001;
 const EPOLLOUT: u32 = 0x004;
@@ -36,19 +33,7 @@ const EPOLLHUP: u32 = 0x010;
 /// level-triggered readiness would re-report every ready descriptor each time.
 const EPOLLET: u32 = 1 << 31;
 
-/// What a source's callback needs.
-struct Slot {
-    token: u64,
-    kind: Kind,
-    link: Ptr,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Io,
-    Timer,
-    Defer,
-}
+type Slot = lws_cglue::Slot<SdWatchers>;
 
 /// One of the library's sources and its slot (opaque: only `add` makes
 /// one).
@@ -71,10 +56,7 @@ fn events(i: Interest) -> u32 {
 fn free_slot(slot: *mut Slot) {
     // SAFETY: a slot made by `add`, freed once with (or instead of) its
     // source, giving back its count of the adapter.
-    unsafe {
-        let slot = Box::from_raw(slot);
-        drop(Rc::from_raw(slot.link));
-    }
+    drop(unsafe { Box::from_raw(slot) });
 }
 
 fn enable(src: *mut sd::sd_event_source, on: c_int) -> io::Result<()> {
@@ -89,7 +71,7 @@ impl SdSource {
     /// The source, if it is of `kind`.
     fn of(&self, kind: Kind) -> Option<*mut sd::sd_event_source> {
         // SAFETY: a live slot of ours (held by the glue).
-        (unsafe { (*self.slot).kind } == kind).then_some(self.src)
+        (unsafe { (*self.slot).kind() } == kind).then_some(self.src)
     }
 }
 
@@ -100,16 +82,7 @@ impl Watchers for SdWatchers {
     const EDGE_TRIGGERED: bool = true;
 
     fn add(lp: &Lp, link: &Link<Self>, what: Source) -> io::Result<SdSource> {
-        let (kind, token) = match what {
-            Source::Io { token, .. } => (Kind::Io, token.into_raw()),
-            Source::Timer => (Kind::Timer, 0),
-            Source::Forced => (Kind::Defer, 0),
-        };
-        let slot = Box::into_raw(Box::new(Slot {
-            token,
-            kind,
-            link: Rc::into_raw(link.clone()),
-        }));
+        let slot = Box::into_raw(Box::new(Slot::new(link, &what)));
         let (e, d, mut src) = (lp.raw(), slot as *mut c_void, std::ptr::null_mut());
         // SAFETY: a valid loop (`Kept`); the out-pointer is ours; a
         // descriptor stays open until its Unwatch.
@@ -129,7 +102,7 @@ impl Watchers for SdWatchers {
             return Err(err);
         }
         let s = SdSource { src, slot };
-        if kind != Kind::Io {
+        if !matches!(what, Source::Io { .. }) {
             enable(src, sd::SD_EVENT_OFF)?;
         }
         Ok(s)
@@ -162,7 +135,7 @@ impl Watchers for SdWatchers {
     }
 
     fn force(_: &Lp, s: &mut SdSource, on: bool) {
-        if let Some(d) = s.of(Kind::Defer) {
+        if let Some(d) = s.of(Kind::Forced) {
             let _ = enable(
                 d,
                 if on {
@@ -187,26 +160,15 @@ impl Watchers for SdWatchers {
 }
 
 fn serve(data: *mut c_void, revents: u32) -> c_int {
-    // SAFETY: sd-event passes the userdata of a live source; read it and
-    // take a count of the adapter before anything can free it.
-    let (link, token, kind) = unsafe {
-        let s = &*(data as *const Slot);
-        Rc::increment_strong_count(s.link);
-        (Rc::from_raw(s.link), s.token, s.kind)
+    let r = Readiness {
+        readable: revents & EPOLLIN != 0,
+        writable: revents & EPOLLOUT != 0,
+        hangup: revents & EPOLLHUP != 0,
+        error: revents & EPOLLERR != 0,
     };
-    let event = match kind {
-        Kind::Io => LoopEvent::Io(
-            Token::from_raw(token),
-            Readiness {
-                readable: revents & EPOLLIN != 0,
-                writable: revents & EPOLLOUT != 0,
-                hangup: revents & EPOLLHUP != 0,
-                error: revents & EPOLLERR != 0,
-            },
-        ),
-        Kind::Timer => LoopEvent::Timer,
-        Kind::Defer => LoopEvent::Forced,
-    };
+    // SAFETY: sd-event passes the userdata of a live source; nothing is
+    // read from it after this (serving may free it).
+    let (link, event) = unsafe { (*(data as *const Slot)).event(r) };
     link.serve(event);
     0
 }
