@@ -16,7 +16,7 @@ use super::shim::*;
 pub struct EvLoopBox {
     l: *mut EvLoopRaw,
     /// The host's own timers (`repeating_timer`), freed with the loop.
-    timers: RefCell<Vec<(*mut TimerW, *const Cell<u64>)>>,
+    timers: RefCell<Vec<(*mut Watcher, *const Cell<u64>)>>,
 }
 
 /// A libev loop created and run by a Rust program (or by the library's
