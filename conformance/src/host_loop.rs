@@ -2,7 +2,7 @@
 //! the foreign runner their `tests/conformance_foreign.rs` use, and what
 //! the scenario suite cannot check: a host that runs its loop again while
 //! the library's state is in use, and an attachment that outlives the
-//! owner of its loop (`tests/host.rs`, one [`host_loop_checks!`] each).
+//! owner of its loop (`tests/host.rs`, one [`crate::host_loop_checks!`] each).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
