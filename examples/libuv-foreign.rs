@@ -6,7 +6,7 @@
 //!
 //!     cargo run --example libuv-foreign --features loop-libuv
 //!
-//! A C host passes its own loop with `HostLoop::from_raw(uv_loop_t *)`.
+//! A C host passes its own loop with `lws::libuv::host_from_raw(uv_loop_t *)`.
 
 mod common;
 
@@ -20,7 +20,7 @@ fn main() {
     common::init_logging();
     let (ctx, report, addr) = common::web_demo::build();
 
-    let mut host = UvHostLoop::create().unwrap_or_else(|e| common::die("uv loop", e));
+    let host = UvHostLoop::create().unwrap_or_else(|e| common::die("uv loop", e));
     let ticks = host.repeating_timer(10);
     let before = host.handles();
 

@@ -56,7 +56,7 @@ pub fn run(name: &str, ctx: &mut Context) -> Result<(), Error> {
         #[cfg(feature = "loop-async-io")]
         "async-io" => crate::async_io::AsyncIoLoop::new().run(ctx),
         #[cfg(feature = "loop-uloop")]
-        "uloop" => crate::uloop::UloopLoop::new().run(ctx),
+        "uloop" => crate::uloop::UloopLoop::new()?.run(ctx),
         other => Err(Error::Loop {
             lib: "lws",
             source: std::io::Error::new(

@@ -13,7 +13,10 @@
 //! Scenarios must stop by themselves: every one arms a watchdog that stops
 //! the context (and so fails the assertions) if the peers hang.
 
+pub mod host_loop;
 pub mod peer;
+#[doc(hidden)]
+pub use lws_cglue as cglue;
 pub mod scenarios;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -77,3 +77,7 @@ void lws_ev_idle_set(struct ev_loop *l, lws_idle *x, int on) {
 }
 void lws_ev_idle_free(struct ev_loop *l, lws_idle *x) { ev_idle_stop(l, &x->w); free(x); }
 
+
+/* Stop and free a timer made by lws_ev_timer_repeat (re-referencing the
+ * loop first, as libev asks for unreferenced watchers). */
+void lws_ev_timer_repeat_free(struct ev_loop *l, lws_timer *x) { ev_ref(l); ev_timer_stop(l, &x->w); free(x); }

@@ -9,7 +9,7 @@ static TURN: Mutex<()> = Mutex::new(());
 
 fn owned(ctx: Context) -> Context {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    lws_conformance::owned(lws_loop_uloop::UloopLoop::new)(ctx)
+    lws_conformance::owned(|| lws_loop_uloop::UloopLoop::new().expect("uloop"))(ctx)
 }
 
 lws_conformance::event_lib_suite!(owned);

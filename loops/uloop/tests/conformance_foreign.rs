@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Mutex;
 
 use lws_core::Context;
-use lws_loop_uloop::{HostTimer, UloopAttached, host};
+use lws_loop_uloop::{HostTimer, UloopAttached, UloopHost};
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -28,18 +28,19 @@ fn epolls() -> HashSet<i32> {
 fn host_runs(ctx: Context) -> Context {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let before = epolls();
-    host::init().expect("uloop_init");
+    let host = UloopHost::init().expect("uloop_init");
     let uloop_epoll = *epolls()
         .difference(&before)
         .next()
         .expect("uloop's epoll descriptor");
-    let (timer, ticks) = HostTimer::every(5);
+    let (timer, ticks) = HostTimer::every(&host, 5);
     let baseline = lws_conformance::epoll_registered(uloop_epoll);
     let back: Rc<RefCell<Option<Context>>> = Rc::default();
     let b = back.clone();
-    let lws = UloopAttached::attach(ctx, move |c| *b.borrow_mut() = Some(c));
+    let lws = UloopAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c))
+        .expect("attach");
     while back.borrow().is_none() {
-        host::run_once(1000);
+        host.run_once(1000);
     }
     assert!(lws.is_detached());
     assert_eq!(
@@ -49,10 +50,9 @@ fn host_runs(ctx: Context) -> Context {
     );
     let t = ticks.get();
     while ticks.get() < t + 3 {
-        host::run_once(1000);
+        host.run_once(1000);
     }
-    drop(timer);
-    host::done();
+    drop((timer, lws, host));
     back.borrow_mut().take().expect("context back")
 }
 
