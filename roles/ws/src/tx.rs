@@ -115,7 +115,7 @@ impl Sender {
             return Err(WsError::Protocol("a fragmented message is in progress"));
         }
         let op = if text { Opcode::Text } else { Opcode::Binary };
-        if self.deflater.is_some() && data.len() >= COMPRESS_MIN {
+        if self.deflater.as_ref().is_some_and(Deflater::active) && data.len() >= COMPRESS_MIN {
             let mut z = std::mem::take(&mut self.zbuf);
             z.clear();
             if let Some(d) = self.deflater.as_mut() {
