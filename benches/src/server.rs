@@ -1,5 +1,5 @@
-//! The in-process server under test: a raw echo context (or an HTTP one)
-//! on a named loop, running on its own thread.
+//! The in-process server under test: a raw echo context (or an HTTP or a
+//! WebSocket one) on a named loop, running on its own thread.
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
@@ -52,20 +52,48 @@ pub fn start_http(loop_name: &str, keep: std::time::Duration) -> Running {
     })
 }
 
+/// Start a WebSocket echo server (HTTP/1.1 upgrades to the `echo`
+/// protocol) with `config`; connections are never idled out.
+pub fn start_ws(loop_name: &str, config: lws::ws::WsConfig) -> Running {
+    start_vhost(loop_name, None, move |vh| {
+        vh.protocol(
+            "http",
+            lws::http::HttpProtocol::new(lws::http::NotFound).websocket("echo"),
+        )
+        .protocol(
+            "echo",
+            lws::ws::WsProtocol::new(crate::ws::Echo).config(config),
+        )
+    })
+}
+
 /// Start a server with the protocol `make` builds (on the server thread).
 pub fn start_with<P: lws::Protocol>(
     loop_name: &str,
     idle_timeout: Option<std::time::Duration>,
     make: impl FnOnce() -> P + Send + 'static,
 ) -> Running {
+    start_vhost(loop_name, idle_timeout, move |vh| {
+        vh.protocol("echo", make())
+    })
+}
+
+/// Start a server whose vhost `configure` fills with protocols (on the
+/// server thread).
+pub fn start_vhost(
+    loop_name: &str,
+    idle_timeout: Option<std::time::Duration>,
+    configure: impl FnOnce(VhostBuilder) -> VhostBuilder + Send + 'static,
+) -> Running {
     let loop_name = loop_name.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
-        let vh = VhostBuilder::new("default")
-            .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
-            .protocol("echo", make())
-            .idle_timeout(idle_timeout)
-            .backlog(4096);
+        let vh = configure(
+            VhostBuilder::new("default")
+                .listen(Endpoint::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))))
+                .idle_timeout(idle_timeout)
+                .backlog(4096),
+        );
         let mut ctx = Context::builder()
             .vhost(vh)
             .build()

@@ -13,7 +13,9 @@ use lws::http::{HttpProtocol, NotFound};
 use lws::ws::{Message, WsConfig, WsCx, WsEvent, WsHandler, WsProtocol};
 use lws::{Context, Endpoint, VhostBuilder};
 
-struct Echo;
+/// Echoes every message.
+#[derive(Debug)]
+pub struct Echo;
 
 impl WsHandler for Echo {
     type Session = ();

@@ -12,7 +12,7 @@ use lws_role_ws::rx::{Flow, Incoming, Receiver};
 fuzz_target!(|data: &[u8]| {
     let Some((&ctl, rest)) = data.split_first() else { return };
     let side = if ctl & 1 == 0 { Side::Server } else { Side::Client };
-    let params = DeflateParams { our_no_context_takeover: false, peer_no_context_takeover: ctl & 2 != 0, our_max_window_bits: 15 };
+    let params = DeflateParams { our_no_context_takeover: false, peer_no_context_takeover: ctl & 2 != 0, our_max_window_bits: 15, peer_max_window_bits: 9 + (ctl >> 4) % 7 };
     let inflater = (ctl & 4 != 0).then(|| Inflater::new(&params));
     let mut rx = Receiver::new(side, 64 * 1024, ctl & 8 != 0, inflater);
     let step = usize::from(ctl >> 4) + 1;

@@ -10,7 +10,7 @@ const LIMIT: u64 = 256 * 1024;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&ctl, rest)) = data.split_first() else { return };
-    let params = DeflateParams { our_no_context_takeover: false, peer_no_context_takeover: ctl & 1 != 0, our_max_window_bits: 15 };
+    let params = DeflateParams { our_no_context_takeover: false, peer_no_context_takeover: ctl & 1 != 0, our_max_window_bits: 15, peer_max_window_bits: 9 + (ctl >> 4) % 7 };
     let mut inf = Inflater::new(&params);
     let step = usize::from(ctl >> 1) + 1;
     let mut out = Vec::new();

@@ -24,6 +24,10 @@ pub struct MqttOptions {
     pub max_packet: usize,
     /// Most QoS 1/2 publishes awaiting their acknowledgement.
     pub max_in_flight: usize,
+    /// Most SUBSCRIBE and UNSUBSCRIBE packets awaiting their SUBACK or
+    /// UNSUBACK, together; past it `subscribe`/`unsubscribe` fail with
+    /// [`MqttError::TooManySubscriptionsPending`].
+    pub max_pending_subscriptions: usize,
     /// How long to wait for CONNACK.
     pub connack_timeout: Duration,
 }
@@ -39,6 +43,7 @@ impl Default for MqttOptions {
             password: None,
             max_packet: 1 << 20,
             max_in_flight: 1000,
+            max_pending_subscriptions: 100,
             connack_timeout: Duration::from_secs(10),
         }
     }

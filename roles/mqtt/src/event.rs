@@ -48,6 +48,10 @@ pub enum MqttError {
     Encode(#[from] EncodeError),
     #[error("{0} QoS 1/2 exchanges already in flight")]
     TooManyInFlight(usize),
+    #[error("{0} SUBSCRIBE/UNSUBSCRIBE packets already await their answer")]
+    TooManySubscriptionsPending(usize),
+    #[error("all 65,535 packet identifiers are in use (the broker has not acknowledged them)")]
+    NoPacketId,
     #[error(transparent)]
     Write(#[from] lws_core::Error),
     #[error("bad URL {url:?}: {why}")]

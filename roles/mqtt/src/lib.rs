@@ -7,15 +7,25 @@
 //! user's [`MqttHandler`]. Bad input from the broker closes the connection
 //! with a `CloseReason::Protocol` naming the rule broken; it never panics.
 //!
-//! Not here (yet): MQTT 5, a broker role, resending unacknowledged QoS 1/2
-//! publishes of a persistent session after a reconnect.
+//! Modules: `api` (handler trait, protocol object and session store,
+//! [`MqttCx`]), `session` (packet identifiers and exchanges in progress),
+//! `machine` (the broker's packets, keep-alive, events). Local limits keep
+//! a broker that never answers from growing the client without bound:
+//! `MqttOptions::max_in_flight` QoS 1/2 publishes,
+//! `MqttOptions::max_pending_subscriptions` SUBSCRIBE/UNSUBSCRIBE, and an
+//! error ([`MqttError::NoPacketId`]) when all 65,535 identifiers are held.
+//!
+//! Not here (yet): MQTT 5, a broker role.
+#![forbid(unsafe_code)]
 
+mod api;
 pub mod client;
 mod event;
+mod machine;
 pub mod proto;
-mod role;
+mod session;
 
+pub use api::{MqttCx, MqttHandler, MqttProtocol};
 pub use client::{MqttOptions, connect, connect_from};
 pub use event::{MqttError, MqttEvent};
 pub use proto::{ConnectReturn, QoS, SubackCode};
-pub use role::{MqttCx, MqttHandler, MqttProtocol};

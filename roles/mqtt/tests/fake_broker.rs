@@ -221,3 +221,96 @@ fn refused_and_unreachable_are_reported() {
     .expect_err("not an mqtt URL");
     assert!(err.to_string().contains("mqtt:// or mqtts://"), "{err}");
 }
+
+/// A broker that answers CONNACK, then reads and never acknowledges
+/// anything; returns how many packets of each type it read.
+fn never_acks(url_out: &mut String) -> JoinHandle<std::collections::BTreeMap<u8, usize>> {
+    let (url, h) = fake(|mut s| {
+        s.write_all(&CONNACK).expect("connack");
+        let mut seen = std::collections::BTreeMap::new();
+        while let Some((first, _)) = read_packet(&mut s, Duration::from_secs(10)) {
+            *seen.entry(first & 0xF0).or_insert(0) += 1;
+        }
+        seen
+    });
+    *url_out = url;
+    h
+}
+
+#[test]
+fn all_packet_ids_held_is_an_error_not_a_hang() {
+    let mut url = String::new();
+    let broker = never_acks(&mut url);
+    let opts = MqttOptions {
+        max_in_flight: usize::MAX,
+        ..MqttOptions::new("ids")
+    };
+    let result = std::rc::Rc::new(std::cell::RefCell::new((0usize, String::new())));
+    let r = result.clone();
+    // Publish in batches, one per timer tick, so the output is flushed
+    // between them.
+    let log = run_client(&url, opts, Duration::from_secs(60), move |cx, ev| {
+        if !matches!(ev, MqttEvent::Connected { .. } | MqttEvent::Timer(1)) {
+            return;
+        }
+        for _ in 0..4096 {
+            match cx.publish("t", b"", lws_role_mqtt::QoS::AtLeastOnce, false) {
+                Ok(_) => r.borrow_mut().0 += 1,
+                Err(e) => {
+                    let sub = cx.subscribe(&[("s", lws_role_mqtt::QoS::AtMostOnce)]);
+                    r.borrow_mut().1 = format!("{e}; subscribe: {sub:?}");
+                    cx.disconnect();
+                    return;
+                }
+            }
+        }
+        cx.conn().set_timer(Duration::ZERO, 1);
+    });
+    let seen = broker.join().expect("broker");
+    let (published, err) = result.borrow().clone();
+    assert_eq!(published, 65_535, "{err} {log:?}");
+    assert!(err.contains("all 65,535 packet identifiers"), "{err}");
+    assert!(err.contains("NoPacketId"), "{err}");
+    assert_eq!(seen.get(&0x30), Some(&65_535), "{seen:?}");
+    assert_eq!(seen.get(&0x80), None, "no SUBSCRIBE sent: {seen:?}");
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some("closed closed locally"),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn unanswered_subscribes_are_capped() {
+    let mut url = String::new();
+    let broker = never_acks(&mut url);
+    let opts = MqttOptions {
+        max_pending_subscriptions: 3,
+        ..MqttOptions::new("subs")
+    };
+    let result = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let r = result.clone();
+    let log = run_client(&url, opts, LIMIT, move |cx, ev| {
+        if let MqttEvent::Connected { .. } = ev {
+            let q = lws_role_mqtt::QoS::AtMostOnce;
+            let mut out = r.borrow_mut();
+            out.push(cx.subscribe(&[("a", q)]).map_err(|e| e.to_string()));
+            out.push(cx.unsubscribe(&["a"]).map_err(|e| e.to_string()));
+            out.push(cx.subscribe(&[("b", q)]).map_err(|e| e.to_string()));
+            out.push(cx.unsubscribe(&["b"]).map_err(|e| e.to_string()));
+            out.push(cx.subscribe(&[("c", q)]).map_err(|e| e.to_string()));
+            assert_eq!(cx.pending_subscriptions(), 3);
+            cx.disconnect();
+        }
+    });
+    let seen = broker.join().expect("broker");
+    let got = result.borrow().clone();
+    assert_eq!(got[..3], [Ok(1), Ok(2), Ok(3)], "{log:?}");
+    for e in &got[3..] {
+        assert_eq!(
+            e.as_ref().err().map(String::as_str),
+            Some("3 SUBSCRIBE/UNSUBSCRIBE packets already await their answer")
+        );
+    }
+    assert_eq!((seen.get(&0x80), seen.get(&0xA0)), (Some(&2), Some(&1)));
+}

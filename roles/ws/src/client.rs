@@ -129,15 +129,19 @@ pub fn connect_from(
 pub(crate) fn send_request<H: WsHandler>(
     role: &mut WsRole<H>,
     cx: &mut ConnCx<'_>,
+    p: &WsProtocol<H>,
     setup: ClientSetup,
 ) -> Disposition {
     let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: {}\r\n",
-        setup.path,
-        setup.host,
-        setup.key,
-        deflate::client_offer()
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n",
+        setup.path, setup.host, setup.key,
     );
+    if p.config.deflate {
+        req.push_str(&format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            deflate::client_offer(p.config.deflate_policy())
+        ));
+    }
     if !setup.opts.subprotocols.is_empty() {
         req.push_str(&format!(
             "Sec-WebSocket-Protocol: {}\r\n",
@@ -214,12 +218,23 @@ pub(crate) fn read_response<H: WsHandler>(
             "server chose a subprotocol that was not offered",
         );
     }
-    let params = match h.get_str("sec-websocket-extensions") {
-        None => None,
-        Some(v) => match deflate::accept_client(v) {
-            Ok(params) => Some(params),
-            Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
-        },
+    let exts: Vec<String> = h
+        .get_all("sec-websocket-extensions")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    let exts = exts.join(", ");
+    let params = match deflate::accept_client(&exts, p.config.deflate_policy()) {
+        // RFC 6455 §4.1: an extension the client did not offer.
+        Ok(Some(_)) if !p.config.deflate => {
+            return handshake_failed(
+                role,
+                cx,
+                p,
+                "server selected an extension that was not offered",
+            );
+        }
+        Ok(params) => params,
+        Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
     };
     let (deflater, inflater) = match &params {
         Some(pr) => (Some(Deflater::new(pr)), Some(Inflater::new(pr))),

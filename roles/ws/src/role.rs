@@ -259,7 +259,7 @@ impl<H: WsHandler> Role for WsRole<H> {
         };
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::ServerHandshake(up) => server::handshake(self, cx, p, *up),
-            Phase::ClientConnecting(setup) => client::send_request(self, cx, *setup),
+            Phase::ClientConnecting(setup) => client::send_request(self, cx, p, *setup),
             other => {
                 self.phase = other;
                 Disposition::Continue

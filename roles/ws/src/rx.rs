@@ -70,6 +70,15 @@ pub struct Receiver {
     scratch: Vec<u8>,
 }
 
+/// Buffers up to this size are kept between messages for reuse.
+const KEEP_BETWEEN_MESSAGES: usize = 4096;
+
+fn release(buf: &mut Vec<u8>) {
+    if buf.capacity() > KEEP_BETWEEN_MESSAGES {
+        *buf = Vec::new();
+    }
+}
+
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
@@ -327,6 +336,9 @@ impl Receiver {
         self.scratch = plain;
         if msg_last {
             self.msg = None;
+            // Between messages an idle connection keeps no large buffers.
+            release(&mut self.buf);
+            release(&mut self.scratch);
         }
         Ok(flow)
     }
@@ -360,5 +372,37 @@ impl Receiver {
             });
         }
         Flow::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_receiver_keeps_no_message_sized_buffers() {
+        let mut rx = Receiver::new(Side::Client, 1 << 20, false, None);
+        let len = 100_000usize;
+        let mut frame = vec![0x82, 127];
+        frame.extend_from_slice(&(len as u64).to_be_bytes());
+        frame.extend(std::iter::repeat_n(7u8, len));
+        let mut got = 0;
+        // In pieces, so the message is gathered in the receiver's buffer.
+        for piece in frame.chunks(1000) {
+            rx.feed(piece, &mut |i| {
+                if let Incoming::Message { data, .. } = i {
+                    got = data.len();
+                }
+                Flow::Continue
+            })
+            .expect("valid frame");
+        }
+        assert_eq!(got, len);
+        assert!(
+            rx.buf.capacity() <= KEEP_BETWEEN_MESSAGES,
+            "{}",
+            rx.buf.capacity()
+        );
+        assert!(rx.scratch.capacity() <= KEEP_BETWEEN_MESSAGES);
     }
 }

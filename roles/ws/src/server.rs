@@ -77,7 +77,7 @@ pub(crate) fn handshake<H: WsHandler>(
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .collect();
     let deflate = match p.config.deflate {
-        true => deflate::negotiate_server(Some(&exts.join(", ")), p.config.no_context_takeover),
+        true => deflate::negotiate_server(Some(&exts.join(", ")), p.config.deflate_policy()),
         false => None,
     };
     let mut out = format!(

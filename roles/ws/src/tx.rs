@@ -39,7 +39,6 @@ pub(crate) struct Sender {
     fragmenting: Option<bool>,
     pub close_sent: bool,
     rng: u64,
-    zbuf: Vec<u8>,
 }
 
 impl Sender {
@@ -53,7 +52,6 @@ impl Sender {
             fragmenting: None,
             close_sent: false,
             rng,
-            zbuf: Vec::new(),
         }
     }
 
@@ -115,25 +113,21 @@ impl Sender {
             return Err(WsError::Protocol("a fragmented message is in progress"));
         }
         let op = if text { Opcode::Text } else { Opcode::Binary };
-        if self.deflater.is_some() && data.len() >= COMPRESS_MIN {
-            let mut z = std::mem::take(&mut self.zbuf);
-            z.clear();
+        if self.deflater.as_ref().is_some_and(Deflater::active) && data.len() >= COMPRESS_MIN {
+            // A fresh buffer per message: an idle connection keeps none.
+            let mut z = Vec::new();
             if let Some(d) = self.deflater.as_mut() {
                 d.compress(data, &mut z)?;
             }
-            self.zbuf = z;
-            let side = self.side;
             let mask = self.mask();
             let mut head = Vec::with_capacity(MAX_HEADER_LEN);
-            write_header(&mut head, true, true, op, mask, self.zbuf.len() as u64);
-            if side == Side::Client
-                && let Some(k) = mask
-            {
-                apply_mask(&mut self.zbuf, k, 0);
+            write_header(&mut head, true, true, op, mask, z.len() as u64);
+            if let Some(k) = mask {
+                apply_mask(&mut z, k, 0);
             }
             return Ok(Frame {
                 head,
-                body: Body::Borrowed(&self.zbuf),
+                body: Body::Owned(z),
             });
         }
         Ok(self.frame_parts(true, false, op, data))

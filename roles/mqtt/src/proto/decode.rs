@@ -36,7 +36,7 @@ pub enum DecodeError {
 }
 
 /// An incremental decoder: [`Decoder::feed`] bytes as they arrive, then
-/// take packets with [`Decoder::next`] until it returns `Ok(None)`.
+/// take packets with [`Decoder::next_packet`] until it returns `Ok(None)`.
 #[derive(Debug)]
 pub struct Decoder {
     buf: Vec<u8>,

@@ -2,6 +2,8 @@
 //! its own thread (plain or TLS), and a client context runner.
 #![allow(dead_code)]
 
+pub mod probe;
+
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
