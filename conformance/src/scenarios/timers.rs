@@ -141,8 +141,12 @@ pub fn connection_timers(run: Runner<'_>) {
 
 /// A silent peer is closed after the idle timeout; a peer that keeps
 /// sending is not.
+///
+/// The chatty peer sends every `idle / 20` until the silent one is closed
+/// (and once more after): only a stall of its thread for nearly the whole
+/// idle timeout, not ordinary scheduling delay, could get it closed.
 pub fn idle_timeout(run: Runner<'_>) {
-    let idle = Duration::from_millis(200);
+    let idle = Duration::from_secs(1);
     let (ctx, addr) = peer::tcp_server_with(Echo::default(), |v| v.idle_timeout(Some(idle)));
     let remote = ctx.remote();
     let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
@@ -158,11 +162,16 @@ pub fn idle_timeout(run: Runner<'_>) {
             (eof, t0.elapsed())
         });
         let mut chatty = peer::connect(addr);
-        for _ in 0..6 {
-            thread::sleep(idle / 2);
+        let mut exchange = || {
+            thread::sleep(idle / 20);
             chatty.write_all(b"x").expect("chatty peer still connected");
             assert_eq!(peer::read_n(&mut chatty, 1), b"x");
+        };
+        // Bounded: the silent peer's read times out after 20 s at most.
+        while !silent.is_finished() {
+            exchange();
         }
+        exchange();
         let r = silent.join().expect("silent peer");
         remote.stop();
         r
