@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use lws_conformance::peer::{self, Echo};
 use lws_core::{Context, Cx};
-use lws_loop_uloop::{UloopAttached, host};
+use lws_loop_uloop::{UloopAttached, UloopHost};
 
 /// Delays of the chained timers: sub-millisecond and fractional ones hit
 /// uloop's millisecond rounding.
@@ -38,7 +38,7 @@ fn chain(cx: &mut Cx<'_>, i: usize, log: Rc<RefCell<Vec<bool>>>, done: mpsc::Sen
 
 #[test]
 fn timers_rearm_with_no_host_source() {
-    host::init().expect("uloop_init");
+    let host = UloopHost::init().expect("uloop_init");
     let (mut ctx, _) = peer::tcp_server(Echo::default());
     let remote = ctx.remote();
 
@@ -84,15 +84,17 @@ fn timers_rearm_with_no_host_source() {
 
     let back: Rc<RefCell<Option<Context>>> = Rc::default();
     let b = back.clone();
-    let lws = UloopAttached::attach(ctx, move |c| *b.borrow_mut() = Some(c));
+    let lws = UloopAttached::attach(ctx, host.host(), move |c| *b.borrow_mut() = Some(c))
+        .expect("attach");
     while back.borrow().is_none() {
-        host::run_once(30_000);
+        host.run_once(30_000);
     }
     let _ = disarm.send(());
     dog.join().expect("watchdog");
     let posted_on_time = poster.join().expect("poster");
     assert!(lws.is_detached());
-    host::done();
+    drop(lws);
+    drop(host);
 
     assert!(
         !stalled.load(Ordering::SeqCst),
