@@ -45,6 +45,33 @@ fn readiness(ev: &mio::event::Event) -> lws_core::Readiness {
     }
 }
 
+/// The same watcher operations for the owned and the attached type: both
+/// hold `regs` (the registrations) and `deadline` (the timer to honour).
+macro_rules! event_lib_via_registry {
+    ($ty:ty, $name:literal) => {
+        impl EventLib for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn edge_triggered(&self) -> bool {
+                true
+            }
+            fn watch(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
+                self.regs.watch(fd, token, interest)
+            }
+            fn modify(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
+                self.regs.modify(fd, token, interest)
+            }
+            fn unwatch(&mut self, fd: i32, _token: Token) -> io::Result<()> {
+                self.regs.unwatch(fd)
+            }
+            fn set_timer(&mut self, deadline: Option<Instant>) {
+                self.deadline = deadline;
+            }
+        }
+    };
+}
+
 /// A mio loop owned and run by the library.
 #[derive(Debug)]
 pub struct MioLoop {
@@ -73,26 +100,7 @@ impl MioLoop {
     }
 }
 
-impl EventLib for MioLoop {
-    fn name(&self) -> &'static str {
-        "mio"
-    }
-    fn edge_triggered(&self) -> bool {
-        true
-    }
-    fn watch(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
-        self.regs.watch(fd, token, interest)
-    }
-    fn modify(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
-        self.regs.modify(fd, token, interest)
-    }
-    fn unwatch(&mut self, fd: i32, _token: Token) -> io::Result<()> {
-        self.regs.unwatch(fd)
-    }
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
-    }
-}
+event_lib_via_registry!(MioLoop, "mio");
 
 impl RunLoop for MioLoop {
     fn name(&self) -> &'static str {
@@ -106,7 +114,7 @@ impl RunLoop for MioLoop {
             if ctx.is_stopped() {
                 return Ok(());
             }
-            let wait = wait_time(ctx, self.deadline);
+            let wait = ctx.poll_wait(self.deadline);
             match self.poll.poll(&mut self.events, wait) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -121,24 +129,8 @@ impl RunLoop for MioLoop {
                 let raw = (ev.token().0 & !TOKEN_TAG) as u64;
                 ctx.service_io(Token::from_raw(raw), readiness(ev));
             }
-            after_poll(ctx, self.deadline);
+            ctx.after_poll(self.deadline);
         }
-    }
-}
-
-fn wait_time(ctx: &Context, deadline: Option<Instant>) -> Option<Duration> {
-    if ctx.wants_forced_service() {
-        return Some(Duration::ZERO);
-    }
-    deadline.map(|d| d.saturating_duration_since(Instant::now()))
-}
-
-fn after_poll(ctx: &mut Context, deadline: Option<Instant>) {
-    if deadline.is_some_and(|d| d <= Instant::now()) {
-        ctx.service_timers(Instant::now());
-    }
-    if ctx.wants_forced_service() {
-        ctx.service_forced();
     }
 }
 
@@ -179,13 +171,13 @@ impl MioAttached {
     /// The longest the host may block in its next poll for the library's
     /// sake (`None`: no limit).
     pub fn timeout(&self, ctx: &Context) -> Option<Duration> {
-        wait_time(ctx, self.deadline)
+        ctx.poll_wait(self.deadline)
     }
 
     /// Run due timers and forced work, then apply watcher changes. Call
     /// once per host loop turn, after dispatching events.
     pub fn after_poll(&mut self, ctx: &mut Context) {
-        after_poll(ctx, self.deadline);
+        ctx.after_poll(self.deadline);
         self.sync(ctx);
     }
 
@@ -202,23 +194,4 @@ impl MioAttached {
     }
 }
 
-impl EventLib for MioAttached {
-    fn name(&self) -> &'static str {
-        "mio-foreign"
-    }
-    fn edge_triggered(&self) -> bool {
-        true
-    }
-    fn watch(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
-        self.regs.watch(fd, token, interest)
-    }
-    fn modify(&mut self, fd: i32, token: Token, interest: Interest) -> io::Result<()> {
-        self.regs.modify(fd, token, interest)
-    }
-    fn unwatch(&mut self, fd: i32, _token: Token) -> io::Result<()> {
-        self.regs.unwatch(fd)
-    }
-    fn set_timer(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
-    }
-}
+event_lib_via_registry!(MioAttached, "mio-foreign");

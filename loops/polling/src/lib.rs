@@ -119,22 +119,6 @@ fn dispatch(ctx: &mut Context, sources: &mut Sources, ev: &Event) {
     sources.rearm(ev.key);
 }
 
-fn wait_time(ctx: &Context, deadline: Option<Instant>) -> Option<Duration> {
-    if ctx.wants_forced_service() {
-        return Some(Duration::ZERO);
-    }
-    deadline.map(|d| d.saturating_duration_since(Instant::now()))
-}
-
-fn after_poll(ctx: &mut Context, deadline: Option<Instant>) {
-    if deadline.is_some_and(|d| d <= Instant::now()) {
-        ctx.service_timers(Instant::now());
-    }
-    if ctx.wants_forced_service() {
-        ctx.service_forced();
-    }
-}
-
 macro_rules! event_lib_via_sources {
     ($ty:ty, $name:literal) => {
         impl EventLib for $ty {
@@ -194,7 +178,7 @@ impl RunLoop for PollingLoop {
                 return Ok(());
             }
             self.events.clear();
-            let wait = wait_time(ctx, self.deadline);
+            let wait = ctx.poll_wait(self.deadline);
             match self.sources.poller.wait(&mut self.events, wait) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -208,7 +192,7 @@ impl RunLoop for PollingLoop {
             for ev in self.events.iter() {
                 dispatch(ctx, &mut self.sources, &ev);
             }
-            after_poll(ctx, self.deadline);
+            ctx.after_poll(self.deadline);
         }
     }
 }
@@ -243,11 +227,11 @@ impl PollingAttached {
     }
 
     pub fn timeout(&self, ctx: &Context) -> Option<Duration> {
-        wait_time(ctx, self.deadline)
+        ctx.poll_wait(self.deadline)
     }
 
     pub fn after_poll(&mut self, ctx: &mut Context) {
-        after_poll(ctx, self.deadline);
+        ctx.after_poll(self.deadline);
         self.sync(ctx);
     }
 

@@ -82,6 +82,27 @@ impl Context {
         }
     }
 
+    /// How long a readiness-polling loop may block, given the timer
+    /// deadline it was last told (`EventLib::set_timer`): zero while forced
+    /// service is pending, else until the deadline (`None`: no timer).
+    pub fn poll_wait(&self, deadline: Option<Instant>) -> Option<std::time::Duration> {
+        if self.wants_forced_service() {
+            return Some(std::time::Duration::ZERO);
+        }
+        deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// After a readiness-polling loop's wait and its descriptor events:
+    /// run the timers if `deadline` has passed, then forced service.
+    pub fn after_poll(&mut self, deadline: Option<Instant>) {
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            self.service_timers(Instant::now());
+        }
+        if self.wants_forced_service() {
+            self.service_forced();
+        }
+    }
+
     /// Serve connections that have input no descriptor event will announce.
     pub fn service_forced(&mut self) {
         self.now = Instant::now();
