@@ -4,6 +4,7 @@
 pub mod adopt;
 pub mod client;
 pub mod close;
+pub mod dns;
 pub mod echo;
 pub mod flow;
 pub mod h2;
