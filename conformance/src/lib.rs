@@ -60,6 +60,7 @@ macro_rules! event_lib_suite {
             client_connect_timeout => $crate::scenarios::client::connect_timeout,
             dns_resolve_then_connect_and_nxdomain => $crate::scenarios::dns::resolve_then_connect,
             dns_silent_resolver_times_out_others_served => $crate::scenarios::dns::silent_resolver_times_out,
+            dns_next_address_after_refused => $crate::scenarios::dns::next_address_after_refused,
             http1_keepalive_50_connections => $crate::scenarios::web::http_keepalive,
             websocket_echo_50_connections => $crate::scenarios::web::websocket_echo,
             http2_20_connections_20_streams => $crate::scenarios::h2::streams,

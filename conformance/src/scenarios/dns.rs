@@ -26,6 +26,8 @@ use crate::peer::{self, Echo, Watchdog};
 const NAME: &str = "svc.lws.test";
 /// The name the hosts file lists.
 const HOSTED: &str = "hosted.lws.test";
+/// A hosts name with two addresses; only the second one is served.
+const MULTI: &str = "multi.lws.test";
 /// A name the responder says does not exist.
 const GONE: &str = "gone.lws.test";
 
@@ -152,7 +154,11 @@ fn dns_files(server: SocketAddr, timeout_s: u32, tag: &str) -> (DnsConfig, PathB
         format!("nameserver {server}\noptions timeout:{timeout_s} attempts:1\n"),
     )
     .expect("resolv.conf");
-    std::fs::write(&hosts, format!("127.0.0.1 {HOSTED}\n")).expect("hosts");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1 {HOSTED}\n127.0.0.2 {MULTI}\n127.0.0.1 {MULTI}\n"),
+    )
+    .expect("hosts");
     (DnsConfig::with_paths(resolv, hosts), dir)
 }
 
@@ -167,6 +173,8 @@ struct DnsUser {
     errors: Vec<(io::ErrorKind, Option<DnsError>)>,
     lookups: Vec<Lookup>,
     failed: Option<Arc<AtomicBool>>,
+    /// Stop at the first connect error.
+    stop_on_error: bool,
 }
 
 impl DnsUser {
@@ -199,6 +207,9 @@ impl RawHandler for DnsUser {
                 if let Some(f) = &self.failed {
                     f.store(true, Ordering::SeqCst);
                 }
+                if self.stop_on_error {
+                    return cx.cx().stop();
+                }
                 self.outcome(cx.cx());
             }
             _ => {}
@@ -219,17 +230,30 @@ fn user(ctx: &mut Context) -> &mut DnsUser {
         .handler_mut()
 }
 
-/// A peer that answers "hello" with "world" and closes, `n` times.
+/// A peer that answers "hello" with "world" and closes, `n` times; it
+/// gives up waiting for connections after the scenario limit.
 fn hello_world_peer(n: usize) -> (SocketAddr, thread::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.set_nonblocking(true).expect("nonblocking");
     let addr = l.local_addr().expect("addr");
     let t = thread::spawn(move || {
-        for _ in 0..n {
-            let (mut s, _) = l.accept().expect("accept");
+        let give_up = std::time::Instant::now() + peer::SCENARIO_LIMIT;
+        let mut served = 0;
+        while served < n && std::time::Instant::now() < give_up {
+            let mut s = match l.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                Err(e) => panic!("accept: {e}"),
+            };
+            s.set_nonblocking(false).expect("blocking");
             let mut buf = [0u8; 5];
             s.read_exact(&mut buf).expect("hello");
             assert_eq!(&buf, b"hello");
             s.write_all(b"world").expect("reply");
+            served += 1;
         }
     });
     (addr, t)
@@ -348,4 +372,31 @@ pub fn silent_resolver_times_out(run: Runner<'_>) {
         before > 0,
         "no echo exchange was served while the lookup was pending"
     );
+}
+
+/// A name with two addresses where the first refuses: the connect moves on
+/// to the second and succeeds, with one connected event and no error.
+pub fn next_address_after_refused(run: Runner<'_>) {
+    let dns = Responder::start(Script::Answer);
+    let (config, dir) = dns_files(dns.addr, 5, "multi");
+    let (peer_addr, peer) = hello_world_peer(1);
+    let h = DnsUser {
+        expect: 2, // the reply and the lookup of NAME (or an error and ...)
+        stop_on_error: true,
+        ..Default::default()
+    };
+    let mut ctx = Context::builder()
+        .vhost(VhostBuilder::new("default").protocol("c", RawProtocol::new(h)))
+        .dns(config)
+        .build()
+        .expect("context");
+    let _dog = Watchdog::arm(ctx.remote(), peer::SCENARIO_LIMIT);
+    ctx.connect(Connect::host(MULTI, peer_addr.port()).protocol("c"))
+        .expect("connect returns at once");
+    let mut ctx = run(ctx);
+    peer.join().expect("peer");
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = user(&mut ctx);
+    assert_eq!(h.errors, vec![]);
+    assert_eq!((h.connected, h.replies.len()), (1, 1));
 }
