@@ -451,7 +451,9 @@ impl Connect {
         self
     }
 
-    /// Give up (with a connect error of kind `TimedOut`) after `t`.
+    /// Give up (with a connect error of kind `TimedOut`) after `t`. For a
+    /// host name this bounds each address's connect; the lookup before it
+    /// is bounded by the resolver's own `timeout` and `attempts`.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
         self
