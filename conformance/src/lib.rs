@@ -61,6 +61,7 @@ macro_rules! event_lib_suite {
             dns_resolve_then_connect_and_nxdomain => $crate::scenarios::dns::resolve_then_connect,
             dns_silent_resolver_times_out_others_served => $crate::scenarios::dns::silent_resolver_times_out,
             dns_next_address_after_refused => $crate::scenarios::dns::next_address_after_refused,
+            dns_truncated_answer_over_tcp => $crate::scenarios::dns::truncated_answer_over_tcp,
             http1_keepalive_50_connections => $crate::scenarios::web::http_keepalive,
             websocket_echo_50_connections => $crate::scenarios::web::websocket_echo,
             http2_20_connections_20_streams => $crate::scenarios::h2::streams,

@@ -38,6 +38,9 @@ enum Script {
     Answer,
     /// Reads queries and never answers.
     Silent,
+    /// Over UDP only truncated (TC) empty answers; over TCP on the same
+    /// port what `Answer` sends.
+    Truncate,
 }
 
 /// A DNS server on an ephemeral loopback UDP port, on its own thread.
@@ -47,11 +50,60 @@ struct Responder {
     seen: mpsc::Receiver<String>,
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
+    tcp_thread: Option<thread::JoinHandle<()>>,
+}
+
+/// A UDP socket on an ephemeral loopback port and, if asked, a TCP
+/// listener on the same port (a few ports are tried if one is taken).
+fn bind_pair(tcp: bool) -> (UdpSocket, Option<TcpListener>) {
+    for _ in 0..20 {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind responder");
+        if !tcp {
+            return (udp, None);
+        }
+        let port = udp.local_addr().expect("addr").port();
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            return (udp, Some(l));
+        }
+    }
+    panic!("no port free for both UDP and TCP");
+}
+
+/// Answer DNS over TCP (length-prefixed) until `stop`.
+fn serve_tcp(l: TcpListener, asked: &Mutex<Vec<String>>, stop: &AtomicBool) {
+    l.set_nonblocking(true).expect("nonblocking");
+    while !stop.load(Ordering::Relaxed) {
+        let mut s = match l.accept() {
+            Ok((s, _)) => s,
+            Err(_) => {
+                thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
+        let _ = s.set_nonblocking(false);
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut len = [0u8; 2];
+        if s.read_exact(&mut len).is_err() {
+            continue;
+        }
+        let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        if s.read_exact(&mut msg).is_err() {
+            continue;
+        }
+        let Some((name, qtype, qend)) = parse_query(&msg) else {
+            continue;
+        };
+        asked.lock().expect("asked").push(format!("tcp:{name}"));
+        let reply = answer(&msg[..qend], &name, qtype);
+        let mut framed = (reply.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&reply);
+        let _ = s.write_all(&framed);
+    }
 }
 
 impl Responder {
     fn start(script: Script) -> Responder {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind responder");
+        let (sock, tcp) = bind_pair(script == Script::Truncate);
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .expect("timeout");
         let addr = sock.local_addr().expect("addr");
@@ -70,12 +122,24 @@ impl Responder {
                 };
                 a.lock().expect("asked").push(name.clone());
                 let _ = tx.send(name.clone());
-                if script == Script::Silent {
-                    continue;
+                match script {
+                    Script::Silent => continue,
+                    Script::Truncate => {
+                        let mut r = buf[..qend].to_vec();
+                        r[2] = 0x82 | (buf[2] & 0x01); // QR, TC, RD copied
+                        r[3] = 0x80;
+                        r[6..12].fill(0);
+                        let _ = sock.send_to(&r, from);
+                    }
+                    Script::Answer => {
+                        let _ = sock.send_to(&answer(&buf[..qend], &name, qtype), from);
+                    }
                 }
-                let reply = answer(&buf[..qend], &name, qtype);
-                let _ = sock.send_to(&reply, from);
             }
+        });
+        let tcp_thread = tcp.map(|l| {
+            let (a, s) = (asked.clone(), stop.clone());
+            thread::spawn(move || serve_tcp(l, &a, &s))
         });
         Responder {
             addr,
@@ -83,6 +147,7 @@ impl Responder {
             seen,
             stop,
             thread: Some(thread),
+            tcp_thread,
         }
     }
 
@@ -94,7 +159,10 @@ impl Responder {
 impl Drop for Responder {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in [self.thread.take(), self.tcp_thread.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = t.join();
         }
     }
@@ -399,4 +467,37 @@ pub fn next_address_after_refused(run: Runner<'_>) {
     let h = user(&mut ctx);
     assert_eq!(h.errors, vec![]);
     assert_eq!((h.connected, h.replies.len()), (1, 1));
+}
+
+/// Every UDP answer is truncated: the resolver asks again over TCP (a
+/// connection the context watches like any other) and the connect
+/// proceeds with that answer.
+pub fn truncated_answer_over_tcp(run: Runner<'_>) {
+    let dns = Responder::start(Script::Truncate);
+    let (config, dir) = dns_files(dns.addr, 5, "tc");
+    let (peer_addr, peer) = hello_world_peer(1);
+    let h = DnsUser {
+        expect: 2, // the reply and the lookup of NAME
+        stop_on_error: true,
+        ..Default::default()
+    };
+    let mut ctx = Context::builder()
+        .vhost(VhostBuilder::new("default").protocol("c", RawProtocol::new(h)))
+        .dns(config)
+        .build()
+        .expect("context");
+    let _dog = Watchdog::arm(ctx.remote(), peer::SCENARIO_LIMIT);
+    ctx.connect(Connect::host(NAME, peer_addr.port()).protocol("c"))
+        .expect("connect returns at once");
+    let mut ctx = run(ctx);
+    peer.join().expect("peer");
+    let _ = std::fs::remove_dir_all(&dir);
+    let asked = dns.asked();
+    let h = user(&mut ctx);
+    assert_eq!(h.errors, vec![]);
+    assert_eq!((h.connected, h.replies.len()), (1, 1));
+    assert!(
+        asked.iter().any(|n| *n == format!("tcp:{NAME}")),
+        "asked: {asked:?}"
+    );
 }

@@ -236,7 +236,7 @@ impl Context {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        let ConnState::Dns(skey, proto) = conn.io.state else {
+        let ConnState::Dns(skey, _) = conn.io.state else {
             return;
         };
         let failed = match conn.io.socket.take_error() {
@@ -253,12 +253,12 @@ impl Context {
             self.reconcile(key);
         }
         if readiness.wants_read() {
-            self.dns_read(key, skey, proto);
+            self.dns_read(key, skey);
         }
         self.dns_pump();
     }
 
-    fn dns_read(&mut self, key: ConnKey, skey: SocketKey, proto: Proto) {
+    fn dns_read(&mut self, key: ConnKey, skey: SocketKey) {
         let mut buf = std::mem::take(&mut self.rx_buf);
         for _ in 0..DNS_READ_BUDGET {
             let Some(conn) = self.conns.get_mut(key) else {
@@ -283,9 +283,6 @@ impl Context {
                     d.resolver.handle_socket_error(skey, now);
                     break;
                 }
-            }
-            if proto == Proto::Udp && d.sockets.get(&skey) != Some(&key) {
-                break; // answered: the socket is closing
             }
         }
         self.rx_buf = buf;
