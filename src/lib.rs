@@ -46,9 +46,9 @@
 
 pub use lws_core as core;
 pub use lws_core::{
-    Adopt, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx, Endpoint,
-    Error, EventLib, Protocol, Remote, Result, RunLoop, TlsClientSpec, TlsServerSpec, Token,
-    VhostBuilder,
+    Adopt, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx, DnsConfig,
+    DnsError, Endpoint, Error, EventLib, Lookup, Protocol, Remote, Result, RunLoop, TlsClientSpec,
+    TlsServerSpec, Token, VhostBuilder, dns_error,
 };
 
 #[cfg(feature = "role-raw")]

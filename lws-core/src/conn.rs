@@ -23,6 +23,11 @@ pub(crate) enum ConnState {
     Listening,
     /// The context's waker.
     Waker,
+    /// Client connection waiting for its host name's addresses; it has no
+    /// descriptor yet.
+    Resolving(lws_dns::LookupId),
+    /// One of the resolver's own UDP or TCP sockets (not a user connection).
+    Dns(lws_dns::SocketKey, lws_dns::Proto),
     /// Client connect in progress.
     Connecting,
     /// TLS handshake in progress (server or client); the role has not
@@ -73,6 +78,18 @@ pub(crate) struct ConnIo {
     pub client: bool,
     /// The listener group it was accepted on (for Host-based vhost moves).
     pub group: Option<u16>,
+    /// A client connection to a resolved name: what the next address needs.
+    pub dial: Option<Box<Dial>>,
+}
+
+/// What a client connection to a host name keeps between its addresses.
+#[derive(Debug)]
+pub(crate) struct Dial {
+    pub port: u16,
+    /// The connect timeout, per address.
+    pub timeout: std::time::Duration,
+    /// Addresses not tried yet, in the resolver's order.
+    pub rest: std::collections::VecDeque<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for ConnIo {
@@ -108,6 +125,7 @@ impl ConnIo {
             tls_pending: false,
             client: false,
             group: None,
+            dial: None,
         }
     }
 
@@ -127,6 +145,11 @@ impl ConnIo {
                 writable: false,
             },
             ConnState::Waker => Interest::READABLE,
+            ConnState::Resolving(_) => Interest::NONE,
+            ConnState::Dns(..) => Interest {
+                readable: true,
+                writable: !self.out.is_empty(),
+            },
             ConnState::Connecting => Interest::WRITABLE,
             ConnState::TlsHandshake => Interest {
                 readable: true,

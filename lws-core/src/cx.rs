@@ -32,6 +32,12 @@ pub(crate) enum Op {
         origin: Option<(u16, u16)>,
     },
     Adopt(Adopt),
+    Lookup {
+        name: String,
+        id: u64,
+        vhost: u16,
+        protocol: u16,
+    },
     Stop,
 }
 
@@ -108,6 +114,24 @@ impl<'a> Cx<'a> {
     /// Adopt a descriptor (after this callback returns).
     pub fn adopt(&mut self, adopt: Adopt) {
         self.ops.push(Op::Adopt(adopt));
+    }
+
+    /// Resolve `name` (asynchronously, with the context's resolver): the
+    /// result comes to this callback's protocol as
+    /// [`ContextEvent::Lookup`](crate::ContextEvent::Lookup) carrying `id`.
+    /// Returns `false` (and does nothing) when the callback belongs to no
+    /// protocol. A lookup pending when the context stops is dropped.
+    pub fn lookup(&mut self, name: impl Into<String>, id: u64) -> bool {
+        let Some((vhost, protocol)) = self.origin else {
+            return false;
+        };
+        self.ops.push(Op::Lookup {
+            name: name.into(),
+            id,
+            vhost,
+            protocol,
+        });
+        true
     }
 
     /// Begin a graceful shutdown of the whole context.

@@ -12,6 +12,11 @@
 //! drains the queued [`IoCmd`]s ([`Context::poll_io`]) and applies them to its
 //! watchers. The core never calls the loop, and user code never sees it.
 //!
+//! Host names are resolved without blocking by the context's own stub
+//! resolver ([`lws_dns`]), whose UDP/TCP sockets are ordinary watched
+//! descriptors and whose retry timer folds into [`Context::next_deadline`]:
+//! a [`Connect::host`] connection is "resolving" until the answer comes.
+//!
 //! What this crate must not do: depend on any loop, role or TLS crate, block,
 //! spawn threads, or contain `unsafe` code.
 #![forbid(unsafe_code)]
@@ -19,6 +24,7 @@
 mod conn;
 mod context;
 mod cx;
+mod dns;
 mod error;
 mod event_lib;
 mod io_cmd;
@@ -34,9 +40,11 @@ mod vhost;
 
 pub use context::{Context, ContextBuilder, Stats};
 pub use cx::{ConnCx, Cx};
+pub use dns::{DnsConfig, Lookup, dns_error};
 pub use error::{Error, Result};
 pub use event_lib::{EventLib, EventSink, LoopEvent, RunLoop};
 pub use io_cmd::{Closing, IoCmd};
+pub use lws_dns::{ConfigPaths as DnsPaths, DnsError, FamilyPref};
 pub use protocol::{ContextEvent, Origin, Protocol, downcast_protocol};
 pub use remote::Remote;
 pub use role::{CloseReason, Disposition, Role};

@@ -39,6 +39,8 @@ pub enum ContextEvent {
     Timer(u64),
     /// The context began a graceful shutdown.
     Stopping,
+    /// A lookup started with [`Cx::lookup`] finished.
+    Lookup(crate::dns::Lookup),
 }
 
 /// A named handler registered on a vhost.

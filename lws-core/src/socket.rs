@@ -67,6 +67,9 @@ pub(crate) enum Socket {
     File(File),
     /// Read end of the context's cross-thread waker.
     Waker(UnixStream),
+    /// No descriptor yet: a client connection whose host name is being
+    /// resolved. Never watched.
+    Pending,
 }
 
 impl Socket {
@@ -78,6 +81,7 @@ impl Socket {
             Socket::Unix(s) | Socket::Waker(s) => s.as_raw_fd(),
             Socket::Udp(s) => s.as_raw_fd(),
             Socket::File(s) => s.as_raw_fd(),
+            Socket::Pending => -1,
         }
     }
 
@@ -87,7 +91,9 @@ impl Socket {
             Socket::Unix(s) | Socket::Waker(s) => s.read(buf),
             Socket::File(s) => s.read(buf),
             Socket::Udp(s) => s.recv(buf),
-            Socket::TcpListener(_) | Socket::UnixListener(_) => Err(not_a_stream()),
+            Socket::TcpListener(_) | Socket::UnixListener(_) | Socket::Pending => {
+                Err(not_a_stream())
+            }
         }
     }
 
@@ -370,9 +376,17 @@ impl Adopt {
     }
 }
 
+/// Where a client connection goes: an endpoint, or a host name and port
+/// for the context's resolver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Dest {
+    Endpoint(Endpoint),
+    Host(String, u16),
+}
+
 /// A client connection for the context to open.
 pub struct Connect {
-    pub(crate) endpoint: Endpoint,
+    pub(crate) dest: Dest,
     pub(crate) vhost: Option<String>,
     pub(crate) protocol: Option<String>,
     pub(crate) timeout: Duration,
@@ -383,7 +397,7 @@ pub struct Connect {
 impl std::fmt::Debug for Connect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connect")
-            .field("endpoint", &self.endpoint)
+            .field("dest", &self.dest)
             .field("vhost", &self.vhost)
             .field("protocol", &self.protocol)
             .field("timeout", &self.timeout)
@@ -395,8 +409,30 @@ impl std::fmt::Debug for Connect {
 impl Connect {
     /// Connect to `endpoint` with a 10 s connect timeout.
     pub fn new(endpoint: impl Into<Endpoint>) -> Self {
+        Self::to(Dest::Endpoint(endpoint.into()))
+    }
+
+    /// Connect to `host` (a name, or an IPv4 / IPv6 literal, brackets
+    /// allowed) on TCP `port`, with a 10 s connect timeout. Literals and
+    /// `/etc/hosts` names connect at once; other names are resolved by the
+    /// context's asynchronous resolver first (the connection exists, in a
+    /// resolving state, from the moment its token is returned). A DNS
+    /// failure is delivered as the role's connect error, whose
+    /// [`dns_error`](crate::dns_error) says which. The addresses are tried
+    /// in the order the resolver returns them, the next one after a failed
+    /// or timed-out connect.
+    pub fn host(host: impl Into<String>, port: u16) -> Self {
+        let host: String = host.into();
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<std::net::IpAddr>() {
+            Ok(ip) => Self::to(Dest::Endpoint(Endpoint::Tcp(SocketAddr::new(ip, port)))),
+            Err(_) => Self::to(Dest::Host(bare.to_owned(), port)),
+        }
+    }
+
+    fn to(dest: Dest) -> Self {
         Connect {
-            endpoint: endpoint.into(),
+            dest,
             vhost: None,
             protocol: None,
             timeout: Duration::from_secs(10),
@@ -415,7 +451,9 @@ impl Connect {
         self
     }
 
-    /// Give up (with a connect error of kind `TimedOut`) after `t`.
+    /// Give up (with a connect error of kind `TimedOut`) after `t`. For a
+    /// host name this bounds each address's connect; the lookup before it
+    /// is bounded by the resolver's own `timeout` and `attempts`.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
         self
@@ -435,7 +473,20 @@ impl Connect {
         self
     }
 
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+    /// The endpoint, unless the connection goes to a host name that needs
+    /// resolving.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        match &self.dest {
+            Dest::Endpoint(e) => Some(e),
+            Dest::Host(..) => None,
+        }
+    }
+
+    /// The host name to resolve, if any.
+    pub fn host_name(&self) -> Option<&str> {
+        match &self.dest {
+            Dest::Host(h, _) => Some(h),
+            Dest::Endpoint(_) => None,
+        }
     }
 }

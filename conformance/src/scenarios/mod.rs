@@ -4,6 +4,8 @@
 pub mod adopt;
 pub mod client;
 pub mod close;
+pub mod dns;
+mod dns_peer;
 pub mod echo;
 pub mod flow;
 pub mod h2;

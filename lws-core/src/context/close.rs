@@ -22,7 +22,16 @@ impl Context {
         };
         match &conn.io.state {
             ConnState::Closed => {}
-            ConnState::Listening | ConnState::Waker => self.finalize(key, reason),
+            ConnState::Listening | ConnState::Waker | ConnState::Dns(..) => {
+                self.finalize(key, reason)
+            }
+            ConnState::Resolving(id) => {
+                let id = *id;
+                self.cancel_resolve(id);
+                let e =
+                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
+                self.connect_failed(key, e);
+            }
             ConnState::Connecting => {
                 let e =
                     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
@@ -114,7 +123,15 @@ impl Context {
             conn.io.state,
             ConnState::Open | ConnState::ClosingViaProtocol(_) | ConnState::Draining(_)
         );
-        let user_conn = !matches!(conn.io.state, ConnState::Listening | ConnState::Waker);
+        let user_conn = !matches!(
+            conn.io.state,
+            ConnState::Listening | ConnState::Waker | ConnState::Dns(..)
+        );
+        if let ConnState::Resolving(id) = conn.io.state
+            && let Some(d) = self.dns.as_mut()
+        {
+            d.forget(id);
+        }
         conn.io.state = ConnState::Closed;
         if notify {
             log::debug!("{:?}: closed ({reason})", Self::token_of(key));
@@ -165,6 +182,7 @@ impl Context {
         log::info!("context stopping");
         self.now = std::time::Instant::now();
         self.run = RunState::Stopping;
+        self.dns_shutdown();
         self.broadcast(&ContextEvent::Stopping);
         let keys: Vec<ConnKey> = self
             .conns

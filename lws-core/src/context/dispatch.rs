@@ -164,6 +164,9 @@ impl Context {
             return;
         };
         let io = &mut conn.io;
+        if matches!(io.state, ConnState::Resolving(_)) {
+            return; // no descriptor yet
+        }
         if io.tls_pending && !io.rx_paused {
             io.tls_pending = false; // tls_deliver_plain sets it again if needed
             self.forced.push(key);
@@ -273,6 +276,12 @@ impl Context {
                     log::warn!("adopt: {e}");
                 }
             }
+            Op::Lookup {
+                name,
+                id,
+                vhost,
+                protocol,
+            } => self.lookup_for(vhost, protocol, id, name),
             Op::Stop => self.stop(),
         }
     }

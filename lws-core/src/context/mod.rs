@@ -10,6 +10,7 @@
 
 mod close;
 mod dispatch;
+mod dns;
 mod listen;
 mod open;
 mod service;
@@ -83,6 +84,8 @@ pub struct Context {
     tls_client: TlsClientSpec,
     /// Built on first use from `tls_backend` and `tls_client`.
     connector: Option<Box<dyn TlsConnector>>,
+    /// The asynchronous resolver; `None` once the context is stopping.
+    dns: Option<Box<dns::DnsDriver>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -105,6 +108,7 @@ pub struct ContextBuilder {
     tls_client: TlsClientSpec,
     rx_buffer: usize,
     stop_grace: Duration,
+    dns: crate::dns::DnsConfig,
 }
 
 impl std::fmt::Debug for ContextBuilder {
@@ -125,6 +129,7 @@ impl Default for ContextBuilder {
             tls_client: TlsClientSpec::default(),
             rx_buffer: 64 * 1024,
             stop_grace: Duration::from_secs(3),
+            dns: crate::dns::DnsConfig::default(),
         }
     }
 }
@@ -163,6 +168,13 @@ impl ContextBuilder {
         self
     }
 
+    /// Where the resolver reads `resolv.conf` and `hosts` (read once, by
+    /// [`build`](Self::build)), and which address families it asks for.
+    pub fn dns(mut self, config: crate::dns::DnsConfig) -> Self {
+        self.dns = config;
+        self
+    }
+
     /// Open the listeners and the waker. Nothing runs until a loop drives
     /// the context.
     pub fn build(self) -> Result<Context> {
@@ -192,6 +204,7 @@ impl ContextBuilder {
             tls_backend: self.tls_backend,
             tls_client: self.tls_client,
             connector: None,
+            dns: Some(Box::new(dns::DnsDriver::new(&self.dns))),
         };
         for vb in self.vhosts {
             ctx.add_vhost(vb)?;
@@ -232,9 +245,14 @@ impl Context {
         None
     }
 
-    /// The earliest timer deadline, if any.
+    /// The earliest timer deadline (the scheduler's or the resolver's), if
+    /// any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.sched.next_deadline()
+        let dns = self.dns.as_ref().and_then(|d| d.poll_timeout());
+        match (self.sched.next_deadline(), dns) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether [`Context::service_forced`] has work that no descriptor event

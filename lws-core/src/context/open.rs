@@ -9,7 +9,7 @@ use crate::conn::{Conn, ConnIo, ConnState};
 use crate::cx::TimerEntry;
 use crate::error::{Error, Result};
 use crate::protocol::Origin;
-use crate::socket::{self, Adopt, Connect, Socket};
+use crate::socket::{self, Adopt, Connect, Dest, Socket};
 use crate::tls::TlsSession;
 use crate::token::{ConnKey, Token};
 
@@ -89,7 +89,23 @@ impl Context {
             Some(name) => Some(self.connector()?.connect(name)?),
             None => None,
         };
-        let (sock, result) = socket::start_connect(&c.endpoint)?;
+        let endpoint = match c.dest {
+            Dest::Endpoint(ep) => ep,
+            Dest::Host(name, port) => {
+                let new = NewConn {
+                    vhost,
+                    protocol,
+                    origin: Origin::Client(payload),
+                    state: ConnState::Resolving(lws_dns::LookupId(0)),
+                    tls,
+                    group: None,
+                };
+                let key = self.open_conn(Socket::Pending, new);
+                self.resolve_for(key, &name, port, c.timeout);
+                return Ok(Self::token_of(key));
+            }
+        };
+        let (sock, result) = socket::start_connect(&endpoint)?;
         let state = match (&result, tls.is_some()) {
             (Ok(true), true) => ConnState::TlsHandshake,
             (Ok(true), false) => ConnState::Open,
@@ -107,7 +123,7 @@ impl Context {
             },
         );
         if let Err(e) = result {
-            self.connect_failed(key, e);
+            self.attempt_failed(key, e);
         } else if let Some(conn) = self.conns.get_mut(key)
             && conn.io.state == ConnState::Connecting
         {
@@ -257,7 +273,7 @@ impl Context {
             Err(e) => Some(e),
         };
         if let Some(e) = err {
-            return self.connect_failed(key, e);
+            return self.attempt_failed(key, e);
         }
         if let Some(t) = conn.io.timeout.take() {
             self.sched.cancel(t);
@@ -271,6 +287,19 @@ impl Context {
         conn.io.state = ConnState::Open;
         self.reconcile(key);
         self.established(key);
+    }
+
+    /// One address failed to connect: try the next one the resolver gave,
+    /// or report the failure.
+    pub(super) fn attempt_failed(&mut self, key: ConnKey, err: io::Error) {
+        if self.next_address(key) {
+            log::debug!(
+                "{:?}: connect failed ({err}), next address",
+                Self::token_of(key)
+            );
+            return;
+        }
+        self.connect_failed(key, err);
     }
 
     /// Tell the role its connect failed, then free the slot (no close event).

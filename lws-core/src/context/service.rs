@@ -43,6 +43,8 @@ impl Context {
             ConnState::Listening => self.accept_ready(key),
             ConnState::Waker => self.waker_ready(key),
             ConnState::Connecting => self.finish_connect(key),
+            ConnState::Dns(..) => self.dns_ready(key, readiness),
+            ConnState::Resolving(_) => {}
             _ if conn.io.rx_paused && (readiness.hangup || readiness.error) => {
                 // Not reading, yet the loop keeps reporting the hang-up
                 // (level-triggered): the connection is gone, close it.
@@ -80,6 +82,8 @@ impl Context {
             self.fire(entry);
             self.process_ops();
         }
+        self.dns_timers(now);
+        self.process_ops();
     }
 
     /// How long a readiness-polling loop may block, given the timer
@@ -345,7 +349,7 @@ impl Context {
         match conn.io.state {
             ConnState::Connecting => {
                 let e = io::Error::new(io::ErrorKind::TimedOut, "connect timed out");
-                self.connect_failed(key, e);
+                self.attempt_failed(key, e);
             }
             ConnState::TlsHandshake => self.tls_failed(key, "handshake timed out".into()),
             ConnState::ClosingViaProtocol(_) | ConnState::Draining(_) => {

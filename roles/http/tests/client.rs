@@ -73,9 +73,18 @@ impl HttpClientHandler for Recorder {
 
 /// Run a client context until the recorder stops it; return the recorder.
 fn run(rec: Recorder, requests: Vec<ClientRequest>) -> Result<Recorder, ClientError> {
+    run_with(rec, requests, lws_core::DnsConfig::default())
+}
+
+fn run_with(
+    rec: Recorder,
+    requests: Vec<ClientRequest>,
+    dns: lws_core::DnsConfig,
+) -> Result<Recorder, ClientError> {
     let proto = HttpClientProtocol::new(rec);
     let mut ctx = Context::builder()
         .vhost(VhostBuilder::new("c").protocol("client", proto))
+        .dns(dns)
         .build()
         .expect("ctx");
     let remote = ctx.remote();
@@ -247,25 +256,36 @@ fn error_events_refused_dns_timeout_bad_response() {
         let _ = g.write_all(b"HTTP/1.1 abc nonsense\r\n\r\n");
         thread::sleep(Duration::from_secs(2));
     });
-    let dns = ClientRequest::get("http://nonexistent.invalid/").expect("url");
-    assert!(matches!(dns.connect_check(), Err(ClientError::Dns { .. })));
+    let (dns, dns_dir) = nxdomain_server();
     let reqs = vec![
+        ClientRequest::get("http://nonexistent.invalid/").expect("url"),
         ClientRequest::get(&format!("http://{refused}/")).expect("url"),
         ClientRequest::get(&format!("http://{silent_addr}/"))
             .expect("url")
             .timeout(Duration::from_millis(300)),
         ClientRequest::get(&format!("http://{garbage_addr}/")).expect("url"),
     ];
-    let rec = run(
+    let rec = run_with(
         Recorder {
-            expect_done: 3,
+            expect_done: 4,
             ..Default::default()
         },
         reqs,
+        lws_core::DnsConfig::with_paths(dns_dir.join("resolv.conf"), dns_dir.join("hosts")),
     )
     .expect("send");
     peers.join().expect("peers");
-    assert_eq!(rec.errors.len(), 3, "{:?}", rec.errors);
+    drop(dns);
+    let _ = std::fs::remove_dir_all(&dns_dir);
+    assert_eq!(rec.errors.len(), 4, "{:?}", rec.errors);
+    assert!(
+        rec.errors.contains(&ClientError::Dns {
+            host: "nonexistent.invalid".into(),
+            error: lws_core::DnsError::NxDomain,
+        }),
+        "{:?}",
+        rec.errors
+    );
     assert!(
         rec.errors
             .iter()
@@ -287,4 +307,56 @@ fn error_events_refused_dns_timeout_bad_response() {
         "{:?}",
         rec.errors
     );
+}
+
+/// A nameserver on 127.0.0.1 that answers every query with NXDOMAIN, on a
+/// thread that ends when the returned guard is dropped; and a directory
+/// holding a resolv.conf naming it and an empty hosts file.
+fn nxdomain_server() -> (NxServer, std::path::PathBuf) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind dns");
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let addr = sock.local_addr().expect("addr");
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let thread = thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while !s.load(Ordering::Relaxed) {
+            if let Ok((n, from)) = sock.recv_from(&mut buf)
+                && n >= 12
+            {
+                let mut r = buf[..n].to_vec();
+                r[2] = 0x80 | (r[2] & 0x01); // QR, RD copied
+                r[3] = 0x83; // RA, NXDOMAIN
+                r[6..12].fill(0);
+                let _ = sock.send_to(&r, from);
+            }
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("lws-http-dns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("resolv.conf"), format!("nameserver {addr}\n")).expect("resolv");
+    std::fs::write(dir.join("hosts"), "").expect("hosts");
+    (
+        NxServer {
+            stop,
+            thread: Some(thread),
+        },
+        dir,
+    )
+}
+
+struct NxServer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for NxServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -1,10 +1,9 @@
 //! Opening MQTT client connections: options and `mqtt://` / `mqtts://`
 //! URLs.
 
-use std::net::ToSocketAddrs;
 use std::time::Duration;
 
-use lws_core::{Connect, Context, Cx, Endpoint, Token};
+use lws_core::{Connect, Context, Cx, Token};
 
 use crate::event::MqttError;
 use crate::proto::{QoS, Will};
@@ -113,18 +112,9 @@ fn build(url: &str, protocol: &str, opts: MqttOptions) -> Result<Connect, MqttEr
         return Err(bad("no host"));
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let addr = (bare, port)
-        .to_socket_addrs()
-        .map_err(|e| MqttError::Dns {
-            host: host.to_owned(),
-            reason: e.to_string(),
-        })?
-        .next()
-        .ok_or_else(|| MqttError::Dns {
-            host: host.to_owned(),
-            reason: "no addresses".into(),
-        })?;
-    let mut c = Connect::new(Endpoint::Tcp(addr))
+    // Resolved by the context on its loop; a DNS failure arrives as
+    // `MqttEvent::ConnectError` (see `lws_core::dns_error`).
+    let mut c = Connect::host(bare, port)
         .protocol(protocol)
         .payload(Box::new(opts));
     if tls {

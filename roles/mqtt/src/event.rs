@@ -32,7 +32,8 @@ pub enum MqttEvent<'a> {
     Published { packet_id: u16 },
     /// A timer set with `cx.conn().set_timer(after, id)` fired.
     Timer(u64),
-    /// The TCP (or TLS) connection could not be made.
+    /// The TCP (or TLS) connection could not be made, or its host name not
+    /// resolved: [`lws_core::dns_error`] gives the typed DNS failure.
     ConnectError(&'a std::io::Error),
     /// The connection closed; last event.
     Closed(&'a CloseReason),
@@ -56,8 +57,6 @@ pub enum MqttError {
     Write(#[from] lws_core::Error),
     #[error("bad URL {url:?}: {why}")]
     Url { url: String, why: &'static str },
-    #[error("cannot resolve {host}: {reason}")]
-    Dns { host: String, reason: String },
     #[error("connect: {0}")]
     Connect(String),
 }

@@ -2,9 +2,7 @@
 //! send the upgrade request, validate the server's 101 (accept key,
 //! subprotocol, permessage-deflate parameters).
 
-use std::net::ToSocketAddrs;
-
-use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, Endpoint, Token};
+use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, Token};
 use lws_role_http::parse::response::parse_response;
 
 use crate::event::{WsHandler, WsProtocol};
@@ -21,10 +19,17 @@ use crate::tx::Sender;
 pub enum ClientError {
     #[error("invalid WebSocket URL {0:?} (ws:// or wss://)")]
     BadUrl(String),
-    #[error("cannot resolve {host}: {reason}")]
-    Dns { host: String, reason: String },
+    /// The host name could not be resolved (NXDOMAIN, SERVFAIL, timeout,
+    /// no address).
+    #[error("cannot resolve {host}: {error}")]
+    Dns {
+        host: String,
+        error: lws_core::DnsError,
+    },
     #[error("cannot connect: {0}")]
     Connect(String),
+    #[error("WebSocket handshake failed: {0}")]
+    Handshake(String),
 }
 
 /// Options for a client connection.
@@ -39,6 +44,8 @@ pub struct ClientOptions {
 /// What a client connection carries to its role.
 #[derive(Debug)]
 pub(crate) struct ClientSetup {
+    /// The host name in the URL (no brackets, no port).
+    pub(crate) name: String,
     host: String,
     path: String,
     key: String,
@@ -73,29 +80,21 @@ fn build(url: &str, protocol: &str, opts: ClientOptions) -> Result<Connect, Clie
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    let addr = (bare.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| ClientError::Dns {
-            host: host.clone(),
-            reason: e.to_string(),
-        })?
-        .next()
-        .ok_or_else(|| ClientError::Dns {
-            host: host.clone(),
-            reason: "no addresses".into(),
-        })?;
     let host_header = if (tls && port == 443) || (!tls && port == 80) {
         host
     } else {
         format!("{host}:{port}")
     };
     let setup = ClientSetup {
+        name: bare.clone(),
         host: host_header,
         path,
         key: client_key(),
         opts,
     };
-    let mut c = Connect::new(Endpoint::Tcp(addr))
+    // Resolved by the context on its loop; a DNS failure arrives as
+    // `WsEvent::DnsError`.
+    let mut c = Connect::host(bare.as_str(), port)
         .protocol(protocol)
         .payload(Box::new(setup));
     if tls {
@@ -170,9 +169,9 @@ fn handshake_failed<H: WsHandler>(
     why: &str,
 ) -> Disposition {
     role.phase = Phase::Done;
-    let msg = format!("WebSocket handshake failed: {why}");
-    role.emit(cx, p, crate::event::WsEvent::ConnectError(&msg));
-    Disposition::Close(CloseReason::Protocol(msg))
+    let e = ClientError::Handshake(why.to_owned());
+    role.emit(cx, p, crate::event::WsEvent::ConnectError(&e));
+    Disposition::Close(CloseReason::Protocol(e.to_string()))
 }
 
 pub(crate) fn read_response<H: WsHandler>(

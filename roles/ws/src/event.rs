@@ -102,8 +102,10 @@ pub enum WsEvent<'a> {
     /// Last event. `code` is the peer's close code, or 1006 when the
     /// connection ended without a closing handshake.
     Closed { code: u16, reason: &'a str },
-    /// A client connection failed before opening (connect, TLS or handshake).
-    ConnectError(&'a str),
+    /// A client connection failed before opening: its host name could not
+    /// be resolved ([`ClientError::Dns`](crate::ClientError::Dns)), the
+    /// connect or TLS failed, or the handshake was refused.
+    ConnectError(&'a crate::ClientError),
 }
 
 /// User code for WebSocket connections.

@@ -324,8 +324,17 @@ impl<H: WsHandler> Role for WsRole<H> {
         err: &std::io::Error,
     ) {
         if let Some(p) = proto_of::<H>(p) {
-            let msg = err.to_string();
-            self.emit(cx, p, WsEvent::ConnectError(&msg));
+            let e = match lws_core::dns_error(err) {
+                Some(dns) => crate::ClientError::Dns {
+                    host: match &self.phase {
+                        Phase::ClientConnecting(s) | Phase::ClientAwait(s, _) => s.name.clone(),
+                        _ => String::new(),
+                    },
+                    error: dns.clone(),
+                },
+                None => crate::ClientError::Connect(err.to_string()),
+            };
+            self.emit(cx, p, WsEvent::ConnectError(&e));
         }
     }
 

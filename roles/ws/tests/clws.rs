@@ -240,7 +240,7 @@ impl WsHandler for CPeer {
                 }
             }
             WsEvent::ConnectError(e) => {
-                self.errors.push(e.to_owned());
+                self.errors.push(e.to_string());
                 cx.conn().cx().stop();
             }
             _ => {}

@@ -146,7 +146,7 @@ impl WsHandler for Roundtrip {
                 cx.conn().cx().stop();
             }
             WsEvent::ConnectError(e) => {
-                self.error = Some(e.to_owned());
+                self.error = Some(e.to_string());
                 cx.conn().cx().stop();
             }
             _ => {}

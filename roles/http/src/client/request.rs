@@ -1,9 +1,8 @@
 //! What an HTTP/1 client connection sends, and how to open one for it.
 
-use std::net::ToSocketAddrs;
 use std::time::Duration;
 
-use lws_core::{Connect, Endpoint};
+use lws_core::{Connect, DnsError};
 use url::Url;
 
 /// Why a client request failed.
@@ -14,8 +13,10 @@ pub enum ClientError {
     BadUrl(String),
     #[error("unsupported URL scheme {0:?} (http and https only)")]
     Scheme(String),
-    #[error("cannot resolve {host}: {reason}")]
-    Dns { host: String, reason: String },
+    /// The host name could not be resolved (reported asynchronously, as
+    /// the connection's error event).
+    #[error("cannot resolve {host}: {error}")]
+    Dns { host: String, error: DnsError },
     #[error("connection failed: {0}")]
     Connect(String),
     #[error("TLS failed: {0}")]
@@ -129,31 +130,26 @@ impl ClientRequest {
         )
     }
 
-    /// Resolve the host (blocking; IP literals and `/etc/hosts` names are
-    /// immediate) and build the `Connect` for it.
+    /// The `Connect` for this request's origin. Nothing is resolved here:
+    /// the context resolves the host name on its own loop (IP literals and
+    /// `/etc/hosts` names at once), and a DNS failure arrives as the
+    /// connection's [`ClientError::Dns`] error event.
     pub(crate) fn connect(&self) -> Result<Connect, ClientError> {
         let (scheme, host, port) = self.origin();
         let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let addr = (bare, port)
-            .to_socket_addrs()
-            .map_err(|e| ClientError::Dns {
-                host: host.clone(),
-                reason: e.to_string(),
-            })?
-            .next()
-            .ok_or_else(|| ClientError::Dns {
-                host: host.clone(),
-                reason: "no addresses".into(),
-            })?;
-        let mut c = Connect::new(Endpoint::Tcp(addr)).timeout(self.connect_timeout);
+        if bare.is_empty() {
+            return Err(ClientError::BadUrl(self.url.to_string()));
+        }
+        let mut c = Connect::host(bare, port).timeout(self.connect_timeout);
         if scheme == "https" {
             c = c.tls(bare);
         }
         Ok(c)
     }
 
-    /// Resolve the host as sending would, without connecting: reports a
-    /// DNS failure up front.
+    /// Check that a connection can be opened for this request, without
+    /// opening it. Host names are not resolved (that would block): a DNS
+    /// failure is reported by the connection's error event.
     pub fn connect_check(&self) -> Result<(), ClientError> {
         self.connect().map(|_| ())
     }

@@ -361,9 +361,19 @@ impl<H: HttpClientHandler> Role for ClientRole<H> {
         err: &std::io::Error,
     ) {
         let msg = err.to_string();
-        let e = match msg.strip_prefix("TLS: ") {
-            Some(tls) => ClientError::Tls(tls.to_owned()),
-            None => ClientError::Connect(msg),
+        let e = match (lws_core::dns_error(err), msg.strip_prefix("TLS: ")) {
+            (Some(dns), _) => ClientError::Dns {
+                host: self
+                    .st
+                    .req
+                    .as_ref()
+                    .and_then(|r| r.url().host_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                error: dns.clone(),
+            },
+            (None, Some(tls)) => ClientError::Tls(tls.to_owned()),
+            (None, None) => ClientError::Connect(msg),
         };
         if let Some(p) = proto_of::<H>(p) {
             self.emit(cx, p, ClientEvent::Error(&e));
