@@ -44,7 +44,7 @@ impl WsHandler for Probe {
                 cx.conn().cx().stop();
             }
             WsEvent::ConnectError(e) => {
-                self.error = Some(e.to_owned());
+                self.error = Some(e.to_string());
                 cx.conn().cx().stop();
             }
             _ => {}
