@@ -2,6 +2,7 @@
 //! writes are buffered and drained in order before the next `Writable`,
 //! and the output limit refuses excess without corrupting the stream.
 
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -131,11 +132,14 @@ pub fn large_writes_in_order(run: Runner<'_>) {
 const FIRST: usize = 16 * 1024 * 1024;
 const LIMIT: usize = 64 * 1024;
 
-/// Writes FIRST bytes, then tries 2x LIMIT more while that is pending.
-#[derive(Default)]
+/// Writes FIRST bytes, then tries 2x LIMIT more while that is pending;
+/// tells the peer (`wrote`) once both writes were made, so the peer reads
+/// nothing before: a peer already reading could drain the first write
+/// inside the send call and leave nothing pending.
 struct LimitProbe {
     pending_at_second: usize,
     second: Option<Result<(), String>>,
+    wrote: mpsc::SyncSender<()>,
 }
 
 impl RawHandler for LimitProbe {
@@ -151,6 +155,7 @@ impl RawHandler for LimitProbe {
                     Error::OutputLimit { .. } => "limit".to_owned(),
                     other => other.to_string(),
                 }));
+                let _ = self.wrote.try_send(());
             }
             RawEvent::Rx(_) => {
                 let _ = cx.write(b"end");
@@ -161,15 +166,21 @@ impl RawHandler for LimitProbe {
 }
 
 pub fn output_limit(run: Runner<'_>) {
-    let (ctx, addr) = peer::tcp_server_with(LimitProbe::default(), |v| v.output_limit(LIMIT));
+    let (wrote, wrote_rx) = mpsc::sync_channel(1);
+    let probe = LimitProbe {
+        pending_at_second: 0,
+        second: None,
+        wrote,
+    };
+    let (ctx, addr) = peer::tcp_server_with(probe, |v| v.output_limit(LIMIT));
     let remote = ctx.remote();
     let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
     let peers = thread::spawn(move || {
         let mut s = peer::connect(addr);
         peer::send(&mut s, b"go");
-        // Not reading yet: the socket buffers fill, so the server's second
-        // write meets pending output.
-        thread::sleep(Duration::from_millis(300));
+        // Not reading until both writes were made: the socket buffers
+        // fill, so the server's second write meets pending output.
+        wrote_rx.recv().expect("the server wrote");
         let first = peer::read_n(&mut s, FIRST);
         peer::send(&mut s, b"done");
         let tail = peer::read_n(&mut s, 3);
