@@ -28,6 +28,25 @@
 //! wait, [`Backoff::reset`] is called on success so the next failure starts
 //! again at the top of the table.
 //!
+//! ```
+//! use std::time::Duration;
+//! use lws_core::{RetryDecision, RetryPolicy};
+//!
+//! let policy = RetryPolicy::builder()
+//!     .delays([1000, 2000, 5000])
+//!     .jitter_pct(20)
+//!     .conceal(5)
+//!     .build()?;
+//! let mut backoff = policy.backoff();
+//! let mut rng = fastrand::Rng::new();
+//! // A connect attempt failed: wait 1 s plus up to 200 ms, then try again.
+//! let RetryDecision::Retry(wait) = backoff.next(&mut rng) else { unreachable!() };
+//! assert!(wait >= Duration::from_secs(1) && wait < Duration::from_millis(1200));
+//! // ... later the connection is up: start over next time.
+//! backoff.reset();
+//! # Ok::<(), lws_core::RetryPolicyError>(())
+//! ```
+//!
 //! What this module must not do: read a clock, arm a timer, sleep, or pick its
 //! own randomness. It is sans-IO: the caller schedules the returned delay on
 //! its own timer (e.g. the context's [`Scheduler`](crate::Scheduler)) and
