@@ -46,9 +46,10 @@
 
 pub use lws_core as core;
 pub use lws_core::{
-    Adopt, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx, DnsConfig,
-    DnsError, Endpoint, Error, EventLib, Lookup, Protocol, Remote, Result, RunLoop, TlsClientSpec,
-    TlsServerSpec, Token, VhostBuilder, dns_error,
+    Adopt, Backoff, CloseReason, ConnCx, Connect, Context, ContextBuilder, ContextEvent, Cx,
+    DnsConfig, DnsError, Endpoint, Error, EventLib, Lookup, Protocol, Remote, Result,
+    RetryDecision, RetryPolicy, RetryPolicyError, RunLoop, TlsClientSpec, TlsServerSpec, Token,
+    VhostBuilder, dns_error,
 };
 
 #[cfg(feature = "role-raw")]

@@ -17,6 +17,10 @@
 //! descriptors and whose retry timer folds into [`Context::next_deadline`]:
 //! a [`Connect::host`] connection is "resolving" until the answer comes.
 //!
+//! Clients decide when to reconnect with a [`RetryPolicy`] (C's
+//! `lws_retry_bo_t`) and a per-connection [`Backoff`]; the core does not
+//! retry anything itself.
+//!
 //! What this crate must not do: depend on any loop, role or TLS crate, block,
 //! spawn threads, or contain `unsafe` code.
 #![forbid(unsafe_code)]
@@ -31,6 +35,7 @@ mod io_cmd;
 mod out_buf;
 mod protocol;
 mod remote;
+mod retry;
 mod role;
 mod scheduler;
 mod socket;
@@ -47,6 +52,9 @@ pub use io_cmd::{Closing, IoCmd};
 pub use lws_dns::{ConfigPaths as DnsPaths, DnsError, FamilyPref};
 pub use protocol::{ContextEvent, Origin, Protocol, downcast_protocol};
 pub use remote::Remote;
+pub use retry::{
+    Backoff, Conceal, RetryDecision, RetryPolicy, RetryPolicyBuilder, RetryPolicyError, RetryRng,
+};
 pub use role::{CloseReason, Disposition, Role};
 pub use scheduler::{Scheduler, TimerId};
 pub use socket::{Adopt, Connect, Endpoint};
