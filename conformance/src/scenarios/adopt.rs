@@ -19,6 +19,9 @@ struct Recorder {
     rx: Vec<Vec<u8>>,
     datagrams: Vec<Vec<u8>>,
     closed: Vec<CloseReason>,
+    /// Stop the context when a connection closes (the pipe scenario ends
+    /// on its EOF, not after a guessed delay).
+    stop_on_close: bool,
 }
 
 impl RawHandler for Recorder {
@@ -36,7 +39,12 @@ impl RawHandler for Recorder {
                 self.datagrams.push(data.to_vec());
                 cx.send_to(data, from).expect("udp echo");
             }
-            RawEvent::Closed(r) => self.closed.push(r.clone()),
+            RawEvent::Closed(r) => {
+                self.closed.push(r.clone());
+                if self.stop_on_close {
+                    cx.cx().stop();
+                }
+            }
             _ => {}
         }
     }
@@ -44,10 +52,13 @@ impl RawHandler for Recorder {
 
 /// A context with no listener: everything arrives by adoption.
 fn adopt_only(echo: bool) -> Context {
-    let rec = Recorder {
+    adopt_with(Recorder {
         echo,
         ..Recorder::default()
-    };
+    })
+}
+
+fn adopt_with(rec: Recorder) -> Context {
     Context::builder()
         .vhost(VhostBuilder::new("default").protocol("p", RawProtocol::new(rec)))
         .build()
@@ -133,7 +144,10 @@ pub fn udp(run: Runner<'_>) {
 }
 
 pub fn pipe(run: Runner<'_>) {
-    let ctx = adopt_only(false);
+    let ctx = adopt_with(Recorder {
+        stop_on_close: true,
+        ..Recorder::default()
+    });
     let remote = ctx.remote();
     let _dog = Watchdog::arm(remote.clone(), peer::SCENARIO_LIMIT);
     let (reader, mut writer) = std::io::pipe().expect("pipe");
@@ -147,13 +161,9 @@ pub fn pipe(run: Runner<'_>) {
         }
         // Dropping the writer is end-of-file for the reader.
     });
-    let stopper = thread::spawn(move || {
-        feeder.join().expect("feeder");
-        thread::sleep(Duration::from_millis(200));
-        remote.stop();
-    });
+    // The handler stops the context when the pipe's EOF closes it.
     let mut ctx = run(ctx);
-    stopper.join().expect("stopper");
+    feeder.join().expect("feeder");
     let h = peer::handler::<Recorder>(&mut ctx);
     assert_eq!(h.rx.concat(), expect, "pipe contents in order");
     assert_eq!(

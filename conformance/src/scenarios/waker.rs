@@ -22,10 +22,15 @@ impl RawHandler for WakeCounter {
 
     fn on_event(&mut self, _: &mut ConnCx<'_>, _: &mut (), _: RawEvent<'_>) {}
 
-    fn on_context_event(&mut self, _: &mut Cx<'_>, ev: &ContextEvent) {
+    fn on_context_event(&mut self, cx: &mut Cx<'_>, ev: &ContextEvent) {
         if *ev == ContextEvent::Wake {
             self.wakes += 1;
             self.wake_threads.push(thread::current().id());
+            // The post's wake, then the explicit one: done (stopping from
+            // here, not after a delay on the poster's side).
+            if self.wakes == 2 {
+                cx.stop();
+            }
         }
     }
 }
@@ -47,9 +52,7 @@ pub fn from_thread(run: Runner<'_>) {
         let service_thread = ran_rx
             .recv_timeout(Duration::from_secs(20))
             .expect("posted closure ran");
-        remote.wake();
-        thread::sleep(Duration::from_millis(100));
-        remote.stop();
+        remote.wake(); // the handler stops the context on this one
         (thread::current().id(), service_thread)
     });
     let mut ctx = run(ctx);
