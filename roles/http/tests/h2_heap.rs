@@ -35,14 +35,14 @@ fn zero_window_client_with_100_large_responses_is_bounded_then_cut_off() {
     let requests: Vec<u8> = (0..100).flat_map(|i| get(2 * i + 1, "/big")).collect();
     // Warm up (first-use allocations of the loop and the role), then
     // take the baseline.
-    let mut warm = Raw::connect(srv.addr, &[]);
+    let mut warm = Raw::handshake(srv.addr, &[]);
     warm.send(&get(1, "/small"));
     warm.sync(b"warmup!!");
     drop(warm);
     assert!(h2_support::http1_status(srv.addr, "/small").contains(" 200 "));
     let before = heap();
 
-    let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+    let mut c = Raw::handshake(srv.addr, ZERO_WINDOW);
     let started = Instant::now();
     c.send(&requests);
     // Once the PING is answered, all 100 requests have been handled.
@@ -68,7 +68,7 @@ fn zero_window_client_with_100_large_responses_is_bounded_then_cut_off() {
 
     // Other clients are served meanwhile, on both versions.
     assert!(h2_support::http1_status(srv.addr, "/small").contains(" 200 "));
-    let mut other = Raw::connect(srv.addr, &[]);
+    let mut other = Raw::handshake(srv.addr, &[]);
     other.send(&get(1, "/small"));
     let got = other.until(|h| h.kind == kind::DATA && h.stream == 1 && h.has(flag::END_STREAM));
     assert!(!other.eof && !got.is_empty(), "another h2 client is served");

@@ -62,7 +62,7 @@ fn connection_errors_close_at_once_with_a_stream_in_progress() {
     ];
     for (what, bad, code) in cases {
         // Stream 1 answered and closed, stream 3 in progress.
-        let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+        let mut c = Raw::handshake(srv.addr, ZERO_WINDOW);
         c.send(&get(1, "/empty"));
         c.until(headers_on(1));
         c.send(&get(3, "/big"));
@@ -83,7 +83,7 @@ fn streamed_writes_stop_at_the_parking_cap_and_resume_on_writable() {
     let cfg = ServerConfig::default();
     let cap = cfg.h2.max_parked;
     let srv = start(cfg, LONG_CLOSE);
-    let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+    let mut c = Raw::handshake(srv.addr, ZERO_WINDOW);
     c.send(&get(1, "/stream"));
     c.until(headers_on(1));
     // The handler runs on the server's Writable: wait for its refusal.
@@ -117,7 +117,7 @@ fn stalled_sends_end_the_connection_despite_pings() {
     let mut cfg = ServerConfig::default();
     cfg.h2.send_stall_timeout = Duration::from_millis(300);
     let srv = start(cfg, LONG_CLOSE);
-    let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+    let mut c = Raw::handshake(srv.addr, ZERO_WINDOW);
     let started = Instant::now();
     c.send(&get(1, "/big"));
     c.until(headers_on(1));
@@ -147,7 +147,7 @@ fn stalled_sends_end_the_connection_despite_pings() {
 #[test]
 fn waiting_streams_start_when_the_windows_open() {
     let srv = start(ServerConfig::default(), LONG_CLOSE);
-    let mut c = Raw::connect(srv.addr, ZERO_WINDOW);
+    let mut c = Raw::handshake(srv.addr, ZERO_WINDOW);
     for id in [1, 3, 5] {
         c.send(&get(id, "/big"));
     }

@@ -16,6 +16,8 @@ pub struct Raw {
     buf: Vec<u8>,
     /// The connection's response header decoder (its table persists).
     dec: loona_hpack::Decoder<'static>,
+    /// The server closed the connection (a read returned 0).
+    pub eof: bool,
 }
 
 impl Raw {
@@ -27,14 +29,25 @@ impl Raw {
             s,
             buf: Vec::new(),
             dec: loona_hpack::Decoder::new(),
+            eof: false,
         }
+    }
+
+    /// Connect and send the preface with `settings`.
+    pub fn handshake(addr: SocketAddr, settings: &[(u16, u32)]) -> Raw {
+        let mut c = Raw::connect(addr);
+        let mut hello = PREFACE.to_vec();
+        frame::write_settings(&mut hello, settings);
+        c.send(&hello);
+        c
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
         let _ = self.s.write_all(bytes);
     }
 
-    /// Frames received until `stop` matches one, or the server closes.
+    /// Frames received until `stop` matches one, or the server closes
+    /// (then `eof` is set), or 10 s pass without a byte.
     pub fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
         let mut buf = std::mem::take(&mut self.buf);
         let mut frames = Vec::new();
@@ -55,10 +68,21 @@ impl Raw {
                 }
             }
             match self.s.read(&mut chunk) {
-                Ok(0) | Err(_) => return frames,
+                Ok(0) => {
+                    self.eof = true;
+                    return frames;
+                }
+                Err(_) => return frames,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
+    }
+
+    /// A PING round trip: every frame sent before it has been handled
+    /// (handlers included) once its ACK is back. The frames before it.
+    pub fn sync(&mut self, tag: &[u8; 8]) -> Vec<(FrameHead, Vec<u8>)> {
+        self.send(&raw_frame(kind::PING, 0, 0, tag));
+        self.until(|h| h.kind == kind::PING && h.has(flag::ACK))
     }
 }
 

@@ -1,5 +1,5 @@
-//! Shared by the HTTP/2 limit tests: a raw HTTP/2 client (frames out,
-//! frames in until a wanted one or the server's close), and a server
+//! Shared by the HTTP/2 limit tests: the raw HTTP/2 client of
+//! `tests/common/h2raw.rs`, frame builders, and a server
 //! whose handler answers from a static 1 MB body:
 //! - `GET /big`: `respond` with the 1 MB body
 //! - `GET /stream`: [`STREAM_LEN`] bytes by `write_body` in 64 KiB writes
@@ -12,6 +12,11 @@
 //! Servers bind 127.0.0.1 only and stop when dropped.
 #![allow(dead_code)]
 
+// The one raw client of these tests (shared with tests/common).
+#[path = "../common/h2raw.rs"]
+mod h2raw;
+pub use h2raw::{Raw, goaway, raw_frame, request_block};
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use std::time::Duration;
 
 use lws_core::{Context, Endpoint, Remote, RunLoop, VhostBuilder};
 use lws_loop_poll::PollLoop;
-use lws_role_http::h2::frame::{self, FrameHead, HEAD_LEN, PREFACE, flag, kind, setting};
+use lws_role_http::h2::frame::{FrameHead, flag, kind, setting};
 use lws_role_http::{HttpCx, HttpError, HttpEvent, HttpHandler, HttpProtocol, ServerConfig};
 
 pub static BIG: [u8; 1_000_000] = [b'x'; 1_000_000];
@@ -137,89 +142,6 @@ pub fn start(config: ServerConfig, close_timeout: Duration) -> Server {
     }
 }
 
-/// A raw HTTP/2 client: writes frames, reads the server's frames until
-/// it closes or a wanted frame arrives.
-pub struct Raw {
-    s: TcpStream,
-    /// Bytes read past the last frame returned.
-    buf: Vec<u8>,
-    /// The server closed the connection (a read returned 0).
-    pub eof: bool,
-}
-
-impl Raw {
-    /// Connect, sending nothing yet.
-    pub fn bare(addr: SocketAddr) -> Raw {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Raw {
-            s,
-            buf: Vec::new(),
-            eof: false,
-        }
-    }
-
-    /// Connect and send the preface with `settings`.
-    pub fn connect(addr: SocketAddr, settings: &[(u16, u32)]) -> Raw {
-        let mut c = Raw::bare(addr);
-        let mut hello = PREFACE.to_vec();
-        frame::write_settings(&mut hello, settings);
-        c.send(&hello);
-        c
-    }
-
-    pub fn send(&mut self, bytes: &[u8]) {
-        let _ = self.s.write_all(bytes);
-    }
-
-    /// Frames received until `stop` matches one, or the server closes
-    /// (then `eof` is set), or 10 s pass without a byte.
-    pub fn until(&mut self, stop: impl Fn(&FrameHead) -> bool) -> Vec<(FrameHead, Vec<u8>)> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut frames = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            while let Some(h) = buf.first_chunk::<HEAD_LEN>().map(FrameHead::parse) {
-                let end = HEAD_LEN + h.len as usize;
-                if buf.len() < end {
-                    break;
-                }
-                let payload = buf[HEAD_LEN..end].to_vec();
-                buf.drain(..end);
-                let done = stop(&h);
-                frames.push((h, payload));
-                if done {
-                    self.buf = buf;
-                    return frames;
-                }
-            }
-            match self.s.read(&mut chunk) {
-                Ok(0) => {
-                    self.eof = true;
-                    return frames;
-                }
-                Err(_) => return frames,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
-    /// A PING round trip: every frame sent before it has been handled
-    /// (handlers included) once its ACK is back. The frames before it.
-    pub fn sync(&mut self, tag: &[u8; 8]) -> Vec<(FrameHead, Vec<u8>)> {
-        self.send(&raw_frame(kind::PING, 0, 0, tag));
-        self.until(|h| h.kind == kind::PING && h.has(flag::ACK))
-    }
-}
-
-pub fn raw_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    frame::write_head(&mut out, payload.len(), kind, flags, stream);
-    out.extend_from_slice(payload);
-    out
-}
-
 /// A HEADERS frame for `GET path` ending the stream.
 pub fn get(stream: u32, path: &str) -> Vec<u8> {
     request(stream, "GET", path, true)
@@ -227,21 +149,9 @@ pub fn get(stream: u32, path: &str) -> Vec<u8> {
 
 /// A HEADERS frame for `method path`; `end`: no body follows.
 pub fn request(stream: u32, method: &str, path: &str, end: bool) -> Vec<u8> {
-    let block = loona_hpack::Encoder::new().encode([
-        (&b":method"[..], method.as_bytes()),
-        (b":scheme", b"http"),
-        (b":path", path.as_bytes()),
-        (b":authority", b"t"),
-    ]);
+    let block = request_block(method, path);
     let flags = flag::END_HEADERS | if end { flag::END_STREAM } else { 0 };
     raw_frame(kind::HEADERS, flags, stream, &block)
-}
-
-pub fn goaway(frames: &[(FrameHead, Vec<u8>)]) -> Option<u32> {
-    frames
-        .iter()
-        .find(|(h, _)| h.kind == kind::GOAWAY)
-        .map(|(_, p)| u32::from_be_bytes([p[4], p[5], p[6], p[7]]))
 }
 
 /// DATA bytes among `frames`.
