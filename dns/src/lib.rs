@@ -18,7 +18,8 @@ pub mod resolver;
 
 pub use config::{ConfigPaths, Hosts, ResolvConf, SystemConfig};
 pub use resolver::{
-    Answer, FamilyPref, LookupEvent, LookupId, Proto, Resolver, ResolverConfig, SocketKey, Transmit,
+    Answer, FamilyPref, LookupEvent, LookupId, PartialAnswer, Proto, Resolver, ResolverConfig,
+    SocketKey, Transmit,
 };
 
 /// Why a lookup failed.

@@ -23,9 +23,14 @@ pub(crate) enum ConnState {
     Listening,
     /// The context's waker.
     Waker,
-    /// Client connection waiting for its host name's addresses; it has no
-    /// descriptor yet.
-    Resolving(lws_dns::LookupId),
+    /// Client connection to a host name with no descriptor yet: its name
+    /// is being resolved and/or its connection attempts are racing (RFC
+    /// 8305), each in an `Attempt` slot of its own; see [`Dial`].
+    Dialing,
+    /// One connection attempt of the client connection `0` (a slot with
+    /// the inert role, never seen by user code). The first attempt to
+    /// connect hands its descriptor to that connection.
+    Attempt(crate::token::ConnKey),
     /// One of the resolver's own UDP or TCP sockets (not a user connection).
     Dns(lws_dns::SocketKey, lws_dns::Proto),
     /// Client connect in progress.
@@ -82,14 +87,20 @@ pub(crate) struct ConnIo {
     pub dial: Option<Box<Dial>>,
 }
 
-/// What a client connection to a host name keeps between its addresses.
+/// What a client connection to a host name keeps while `Dialing`.
 #[derive(Debug)]
 pub(crate) struct Dial {
     pub port: u16,
-    /// The connect timeout, per address.
+    /// The connect timeout, per attempt.
     pub timeout: std::time::Duration,
-    /// Addresses not tried yet, in the resolver's order.
-    pub rest: std::collections::VecDeque<std::net::IpAddr>,
+    /// The resolver's lookup, until its whole answer is in.
+    pub lookup: Option<lws_dns::LookupId>,
+    /// Which address to try next, and when.
+    pub race: crate::eyeballs::Race,
+    /// The `Attempt` slots in flight.
+    pub attempts: Vec<crate::token::ConnKey>,
+    /// The race's pending timer (Resolution or Connection Attempt Delay).
+    pub timer: Option<TimerId>,
 }
 
 impl std::fmt::Debug for ConnIo {
@@ -145,7 +156,8 @@ impl ConnIo {
                 writable: false,
             },
             ConnState::Waker => Interest::READABLE,
-            ConnState::Resolving(_) => Interest::NONE,
+            ConnState::Dialing => Interest::NONE,
+            ConnState::Attempt(_) => Interest::WRITABLE,
             ConnState::Dns(..) => Interest {
                 readable: true,
                 writable: !self.out.is_empty(),

@@ -51,8 +51,10 @@ pub(crate) enum TimerEntry {
     ConnTimer(ConnKey, u64),
     /// A protocol-level user timer.
     ProtocolTimer { vhost: u16, protocol: u16, id: u64 },
-    /// A closure to run.
-    Callback(Box<dyn FnOnce(&mut Cx<'_>)>),
+    /// A closure to run, as the vhost and protocol that scheduled it.
+    Callback(Box<dyn FnOnce(&mut Cx<'_>)>, Option<(u16, u16)>),
+    /// A dialing connection's Happy Eyeballs timer.
+    Race(ConnKey),
     /// Re-enable a listener paused after running out of descriptors.
     ResumeListener(ConnKey),
     /// Graceful stop ran out of time: close whatever is left.
@@ -139,10 +141,12 @@ impl<'a> Cx<'a> {
         self.ops.push(Op::Stop);
     }
 
-    /// Run `f` once, `after` from now.
+    /// Run `f` once, `after` from now. Its `Cx` belongs to the same vhost
+    /// and protocol as this one (if any), so what it opens or looks up is
+    /// bound to them, as from this callback.
     pub fn schedule(&mut self, after: Duration, f: impl FnOnce(&mut Cx<'_>) + 'static) -> TimerId {
-        self.sched
-            .insert(self.now + after, TimerEntry::Callback(Box::new(f)))
+        let entry = TimerEntry::Callback(Box::new(f), self.origin);
+        self.sched.insert(self.now + after, entry)
     }
 
     /// Deliver `ContextEvent::Timer(id)` to this callback's protocol after

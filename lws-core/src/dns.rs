@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use lws_dns::{ConfigPaths, DnsError, FamilyPref};
 
@@ -19,6 +20,16 @@ pub struct DnsConfig {
     /// Which address families connects and lookups ask for, in order.
     /// Default: both, IPv6 first (RFC 6724).
     pub family: FamilyPref,
+    /// Happy Eyeballs (RFC 8305 §5) Connection Attempt Delay: a connect to
+    /// a name with several addresses starts the next attempt this long
+    /// after the previous one while none has connected (at once when one
+    /// fails). Default 250 ms; at least 10 ms. [`Connect::attempt_delay`](crate::Connect::attempt_delay)
+    /// overrides it per connection.
+    pub attempt_delay: Duration,
+    /// Happy Eyeballs (RFC 8305 §3) Resolution Delay: when the other
+    /// family's addresses (A, with IPv6 preferred) arrive first, how long
+    /// to wait for the preferred family's before connecting. Default 50 ms.
+    pub resolution_delay: Duration,
 }
 
 impl Default for DnsConfig {
@@ -26,6 +37,8 @@ impl Default for DnsConfig {
         DnsConfig {
             paths: ConfigPaths::default(),
             family: FamilyPref::PreferV6,
+            attempt_delay: Duration::from_millis(250),
+            resolution_delay: Duration::from_millis(50),
         }
     }
 }
@@ -50,10 +63,23 @@ impl DnsConfig {
         self.family = family;
         self
     }
+
+    /// Set the Happy Eyeballs Connection Attempt Delay (default 250 ms).
+    pub fn attempt_delay(mut self, delay: Duration) -> Self {
+        self.attempt_delay = delay;
+        self
+    }
+
+    /// Set the Happy Eyeballs Resolution Delay (default 50 ms).
+    pub fn resolution_delay(mut self, delay: Duration) -> Self {
+        self.resolution_delay = delay;
+        self
+    }
 }
 
-/// The result of [`Cx::lookup`](crate::Cx::lookup), delivered to the
-/// protocol that asked as
+/// The result of [`Cx::lookup`](crate::Cx::lookup) or
+/// [`Context::lookup`](crate::Context::lookup), delivered to the protocol
+/// that asked (or was named) as
 /// [`ContextEvent::Lookup`](crate::ContextEvent::Lookup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {

@@ -25,12 +25,14 @@
 //! spawn threads, or contain `unsafe` code.
 #![forbid(unsafe_code)]
 
+mod clock;
 mod conn;
 mod context;
 mod cx;
 mod dns;
 mod error;
 mod event_lib;
+mod eyeballs;
 mod io_cmd;
 mod out_buf;
 mod protocol;
@@ -43,6 +45,7 @@ mod tls;
 mod token;
 mod vhost;
 
+pub use clock::ManualClock;
 pub use context::{Context, ContextBuilder, Stats};
 pub use cx::{ConnCx, Cx};
 pub use dns::{DnsConfig, Lookup, dns_error};

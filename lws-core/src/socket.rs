@@ -390,6 +390,7 @@ pub struct Connect {
     pub(crate) vhost: Option<String>,
     pub(crate) protocol: Option<String>,
     pub(crate) timeout: Duration,
+    pub(crate) attempt_delay: Option<Duration>,
     pub(crate) tls: Option<String>,
     pub(crate) payload: Option<Box<dyn std::any::Any>>,
 }
@@ -401,6 +402,7 @@ impl std::fmt::Debug for Connect {
             .field("vhost", &self.vhost)
             .field("protocol", &self.protocol)
             .field("timeout", &self.timeout)
+            .field("attempt_delay", &self.attempt_delay)
             .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
@@ -418,9 +420,15 @@ impl Connect {
     /// context's asynchronous resolver first (the connection exists, in a
     /// resolving state, from the moment its token is returned). A DNS
     /// failure is delivered as the role's connect error, whose
-    /// [`dns_error`](crate::dns_error) says which. The addresses are tried
-    /// in the order the resolver returns them, the next one after a failed
-    /// or timed-out connect.
+    /// [`dns_error`](crate::dns_error) says which.
+    ///
+    /// A name with several addresses is connected with Happy Eyeballs (RFC
+    /// 8305): the preferred family first (see [`DnsConfig`](crate::DnsConfig)),
+    /// then the families alternate; the next attempt starts after the
+    /// Connection Attempt Delay ([`attempt_delay`](Self::attempt_delay))
+    /// while none has connected, or at once when one fails; the first to
+    /// connect wins and the others are closed, unseen by the role. The
+    /// token stays the same throughout.
     pub fn host(host: impl Into<String>, port: u16) -> Self {
         let host: String = host.into();
         let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -436,6 +444,7 @@ impl Connect {
             vhost: None,
             protocol: None,
             timeout: Duration::from_secs(10),
+            attempt_delay: None,
             tls: None,
             payload: None,
         }
@@ -452,10 +461,18 @@ impl Connect {
     }
 
     /// Give up (with a connect error of kind `TimedOut`) after `t`. For a
-    /// host name this bounds each address's connect; the lookup before it
+    /// host name this bounds each address's attempt; the lookup before it
     /// is bounded by the resolver's own `timeout` and `attempts`.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
+        self
+    }
+
+    /// The Happy Eyeballs Connection Attempt Delay for this connection
+    /// (default: [`DnsConfig::attempt_delay`](crate::DnsConfig::attempt_delay),
+    /// 250 ms; at least 10 ms).
+    pub fn attempt_delay(mut self, delay: Duration) -> Self {
+        self.attempt_delay = Some(delay);
         self
     }
 

@@ -13,7 +13,7 @@
 use super::answer::Outcome;
 use super::cache::Key;
 use super::query::Query;
-use super::{Answer, FamilyPref, LookupEvent, LookupId, Resolver};
+use super::{Answer, FamilyPref, LookupEvent, LookupId, PartialAnswer, Resolver};
 use crate::DnsError;
 use crate::proto::{Name, RType};
 use std::net::IpAddr;
@@ -28,6 +28,9 @@ pub struct Lookup {
     parts: Vec<Part>,
     queries: u16,
     saw_nodata: bool,
+    /// Report the first family's addresses before the other family's
+    /// answer ([`Resolver::lookup_with_partials`]); cleared once sent.
+    partial: bool,
 }
 
 /// One address family of the current candidate.
@@ -104,6 +107,7 @@ impl Resolver {
         id: LookupId,
         name: &str,
         pref: FamilyPref,
+        partial: bool,
         now: Instant,
     ) {
         if let Some(result) = self.local_answer(name, pref) {
@@ -121,6 +125,7 @@ impl Resolver {
             parts: Vec::new(),
             queries: 0,
             saw_nodata: false,
+            partial,
         };
         self.lookups.insert(id, lookup);
         self.next_candidate(id, now);
@@ -302,7 +307,7 @@ impl Resolver {
             .iter()
             .any(|p| matches!(p.state, State::Waiting(_)))
         {
-            return;
+            return self.report_partial(id);
         }
         let mut answer: Option<Answer> = None;
         let mut failure = None;
@@ -331,6 +336,23 @@ impl Resolver {
             (Some(answer), _) => self.finish(id, Ok(answer)),
             (None, Some(error)) => self.finish(id, Err(error)),
             (None, None) => self.next_candidate(id, now),
+        }
+    }
+
+    /// One family found while another is still asked: report it once, if
+    /// the lookup wants that. The lookup's final answer is then certain to
+    /// be a success of this candidate, holding these addresses too.
+    fn report_partial(&mut self, id: LookupId) {
+        let Some(lookup) = self.lookups.get_mut(&id).filter(|l| l.partial) else {
+            return;
+        };
+        let found = lookup.parts.iter().find_map(|p| match &p.state {
+            State::Found { addrs, .. } => Some(addrs.clone()),
+            _ => None,
+        });
+        if let Some(addrs) = found {
+            lookup.partial = false;
+            self.partials.push_back(PartialAnswer { id, addrs });
         }
     }
 

@@ -7,7 +7,9 @@
 //! [`Resolver::poll_transmit`] (datagrams and TCP requests to send, each on
 //! a new socket named by a [`SocketKey`]), [`Resolver::poll_close`] (sockets
 //! no longer needed), [`Resolver::poll_timeout`] and
-//! [`Resolver::poll_event`] (finished lookups). The randomness (query ids,
+//! [`Resolver::poll_event`] (finished lookups; with
+//! [`Resolver::lookup_with_partials`], [`Resolver::poll_partial`] reports
+//! the first family's addresses early). The randomness (query ids,
 //! source ports) comes from an injectable [`fastrand::Rng`], seeded from the
 //! OS by [`Resolver::new`].
 //!
@@ -27,6 +29,8 @@ mod query;
 mod testbed;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_partial;
 #[cfg(test)]
 mod tests_wire;
 
@@ -109,6 +113,18 @@ pub struct LookupEvent {
     pub result: Result<Answer, DnsError>,
 }
 
+/// The addresses of the first address family answered while the lookup
+/// still waits for the other one ([`Resolver::lookup_with_partials`]). The
+/// lookup goes on; its [`LookupEvent`] is then a success that lists these
+/// addresses again, with the other family's (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialAnswer {
+    /// The lookup.
+    pub id: LookupId,
+    /// Addresses of one family, in answer order.
+    pub addrs: Vec<IpAddr>,
+}
+
 /// Everything the resolver is told at creation.
 #[derive(Debug, Clone)]
 pub struct ResolverConfig {
@@ -147,6 +163,7 @@ pub struct Resolver {
     sockets: HashMap<SocketKey, Key>,
     lookups: HashMap<LookupId, Lookup>,
     events: VecDeque<LookupEvent>,
+    partials: VecDeque<PartialAnswer>,
     next_lookup: u64,
 }
 
@@ -175,6 +192,7 @@ impl Resolver {
             sockets: HashMap::new(),
             lookups: HashMap::new(),
             events: VecDeque::new(),
+            partials: VecDeque::new(),
             next_lookup: 0,
         }
     }
@@ -184,13 +202,28 @@ impl Resolver {
     pub fn lookup(&mut self, name: &str, pref: FamilyPref, now: Instant) -> LookupId {
         self.next_lookup += 1;
         let id = LookupId(self.next_lookup);
-        self.start_lookup(id, name, pref, now);
+        self.start_lookup(id, name, pref, false, now);
+        id
+    }
+
+    /// Like [`lookup`](Self::lookup), and when both families are asked,
+    /// the first one to bring addresses while the other is still out is
+    /// also reported at once as a [`PartialAnswer`]
+    /// ([`poll_partial`](Self::poll_partial)), at most once per lookup: a
+    /// caller racing connections (RFC 8305, Happy Eyeballs) can start with
+    /// those. Hosts entries and literals answer whole at once; a family
+    /// found in the cache while the other is asked counts as partial.
+    pub fn lookup_with_partials(&mut self, name: &str, pref: FamilyPref, now: Instant) -> LookupId {
+        self.next_lookup += 1;
+        let id = LookupId(self.next_lookup);
+        self.start_lookup(id, name, pref, true, now);
         id
     }
 
     /// Forgets a lookup: no event will come for it. Queries no other lookup
     /// waits for are dropped and their sockets queued for closing.
     pub fn cancel(&mut self, id: LookupId) {
+        self.partials.retain(|p| p.id != id);
         if self.lookups.remove(&id).is_none() {
             return;
         }
@@ -223,6 +256,14 @@ impl Resolver {
     /// The next finished lookup, if any.
     pub fn poll_event(&mut self) -> Option<LookupEvent> {
         self.events.pop_front()
+    }
+
+    /// The next partial answer, if any (only for lookups started with
+    /// [`lookup_with_partials`](Self::lookup_with_partials)). Drain these
+    /// before [`poll_event`](Self::poll_event): a lookup's partial answer
+    /// is queued before its final event.
+    pub fn poll_partial(&mut self) -> Option<PartialAnswer> {
+        self.partials.pop_front()
     }
 
     /// When [`Resolver::handle_timeout`] should next be called.

@@ -25,14 +25,12 @@ impl Context {
             ConnState::Listening | ConnState::Waker | ConnState::Dns(..) => {
                 self.finalize(key, reason)
             }
-            ConnState::Resolving(id) => {
-                let id = *id;
-                self.cancel_resolve(id);
-                let e =
-                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
-                self.connect_failed(key, e);
+            ConnState::Attempt(owner) => {
+                let owner = *owner;
+                let e = std::io::Error::other(reason.to_string());
+                self.attempt_failed_in_slot(key, owner, e);
             }
-            ConnState::Connecting => {
+            ConnState::Dialing | ConnState::Connecting => {
                 let e =
                     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason.to_string());
                 self.connect_failed(key, e);
@@ -125,12 +123,10 @@ impl Context {
         );
         let user_conn = !matches!(
             conn.io.state,
-            ConnState::Listening | ConnState::Waker | ConnState::Dns(..)
+            ConnState::Listening | ConnState::Waker | ConnState::Dns(..) | ConnState::Attempt(_)
         );
-        if let ConnState::Resolving(id) = conn.io.state
-            && let Some(d) = self.dns.as_mut()
-        {
-            d.forget(id);
+        if let Some(dial) = conn.io.dial.take() {
+            self.drop_dial(*dial);
         }
         conn.io.state = ConnState::Closed;
         if notify {
@@ -180,7 +176,7 @@ impl Context {
             return;
         }
         log::info!("context stopping");
-        self.now = std::time::Instant::now();
+        self.now = self.clock_now();
         self.run = RunState::Stopping;
         self.dns_shutdown();
         self.broadcast(&ContextEvent::Stopping);

@@ -164,7 +164,7 @@ impl Context {
             return;
         };
         let io = &mut conn.io;
-        if matches!(io.state, ConnState::Resolving(_)) {
+        if matches!(io.state, ConnState::Dialing) {
             return; // no descriptor yet
         }
         if io.tls_pending && !io.rx_paused {

@@ -4,17 +4,18 @@
 //! on new sockets; each becomes a connection slot in state `Dns` with the
 //! inert role, watched through the ordinary `IoCmd` path (so every loop
 //! adapter serves it unchanged). Its retry deadline folds into
-//! `next_deadline`. Finished lookups either start the socket of a client
-//! connection waiting in state `Resolving`, fail it with a typed DNS
-//! error, or are delivered to the protocol that asked as a context event.
-//! This file must not block: the configuration files are read once, when
-//! the context is built.
+//! `next_deadline`. Answers (partial or whole) for a client connection in
+//! state `Dialing` go to its Happy Eyeballs race (`race.rs`), which
+//! connects or fails it with a typed DNS error; explicit lookups are
+//! delivered to the protocol that asked as a context event. This file
+//! must not block: the configuration files are read once, when the
+//! context is built.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::OwnedFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lws_dns::{
     DnsError, FamilyPref, LookupId, Proto, Resolver, ResolverConfig, SocketKey, SystemConfig,
@@ -24,9 +25,8 @@ use socket2::{Domain, SockAddr, Type};
 
 use super::{Context, Inert};
 use crate::conn::{Conn, ConnIo, ConnState, Dial};
-use crate::cx::TimerEntry;
 use crate::dns::{DnsConfig, Lookup, dns_io_error};
-use crate::io_cmd::{Closing, IoCmd};
+use crate::eyeballs::Race;
 use crate::protocol::ContextEvent;
 use crate::role::CloseReason;
 use crate::socket::{self, Endpoint, Socket};
@@ -37,7 +37,7 @@ const DNS_READ_BUDGET: usize = 64;
 
 /// Who waits for a lookup.
 enum Waiter {
-    /// A client connection in state `Resolving`.
+    /// A client connection in state `Dialing`.
     Conn(ConnKey),
     /// A protocol that called `Cx::lookup`.
     Protocol {
@@ -52,6 +52,8 @@ enum Waiter {
 pub(super) struct DnsDriver {
     resolver: Resolver,
     family: FamilyPref,
+    attempt_delay: Duration,
+    resolution_delay: Duration,
     sockets: HashMap<SocketKey, ConnKey>,
     waiters: HashMap<LookupId, Waiter>,
 }
@@ -76,6 +78,8 @@ impl DnsDriver {
         DnsDriver {
             resolver: Resolver::new(ResolverConfig::new(system)),
             family: config.family,
+            attempt_delay: config.attempt_delay,
+            resolution_delay: config.resolution_delay,
             sockets: HashMap::new(),
             waiters: HashMap::new(),
         }
@@ -96,30 +100,69 @@ impl DnsDriver {
 
 impl Context {
     /// Start resolving `name` for the client connection `key` (already in
-    /// its slot with no descriptor); `port` and `timeout` are for the
-    /// connects that follow.
-    pub(super) fn resolve_for(
+    /// its slot, `Dialing`, with no descriptor) and racing its addresses;
+    /// `port`, `timeout` and `attempt_delay` are for the attempts.
+    pub(super) fn dial_host(
         &mut self,
         key: ConnKey,
         name: &str,
         port: u16,
-        timeout: std::time::Duration,
+        timeout: Duration,
+        attempt_delay: Option<Duration>,
     ) {
         let now = self.now;
         let Some(d) = self.dns.as_mut() else {
             return self.connect_failed(key, dns_io_error(DnsError::Timeout));
         };
-        let id = d.resolver.lookup(name, d.family, now);
+        let prefer_v6 = matches!(d.family, FamilyPref::PreferV6 | FamilyPref::V6Only);
+        let delay = attempt_delay.unwrap_or(d.attempt_delay);
+        let race = Race::new(prefer_v6, delay, d.resolution_delay);
+        let id = d.resolver.lookup_with_partials(name, d.family, now);
         d.waiters.insert(id, Waiter::Conn(key));
         if let Some(conn) = self.conns.get_mut(key) {
-            conn.io.state = ConnState::Resolving(id);
             conn.io.dial = Some(Box::new(Dial {
                 port,
                 timeout,
-                rest: Default::default(),
+                lookup: Some(id),
+                race,
+                attempts: Vec::new(),
+                timer: None,
             }));
         }
         self.dns_pump();
+    }
+
+    /// Resolve `name` with the context's resolver, from outside any
+    /// callback (the host application between loop turns, or before the
+    /// loop runs). The result comes to `protocol` of `vhost` (default: the
+    /// first vhost) as [`ContextEvent::Lookup`] carrying `id`, exactly as
+    /// for [`Cx::lookup`](crate::Cx::lookup) from inside a callback; hosts
+    /// entries, literals and cached answers arrive before this returns.
+    /// A lookup pending when the context stops is dropped.
+    ///
+    /// ```no_run
+    /// # fn f(ctx: &mut lws_core::Context) -> lws_core::Result<()> {
+    /// ctx.lookup(None, "my-protocol", "example.com", 7)?;
+    /// // ... later, in my-protocol's on_context_event:
+    /// // ContextEvent::Lookup(Lookup { id: 7, result: Ok(addrs), .. })
+    /// # Ok(()) }
+    /// ```
+    pub fn lookup(
+        &mut self,
+        vhost: Option<&str>,
+        protocol: &str,
+        name: impl Into<String>,
+        id: u64,
+    ) -> crate::Result<()> {
+        if self.run != super::RunState::Running {
+            return Err(crate::Error::Stopping);
+        }
+        self.now = self.clock_now();
+        let v = self.vhost_index(vhost)?;
+        let p = self.protocol_index(v, Some(protocol))?;
+        self.lookup_for(v, p, id, name.into());
+        self.process_ops();
+        Ok(())
     }
 
     /// A protocol asked for `name`'s addresses (`Cx::lookup`).
@@ -140,13 +183,13 @@ impl Context {
         self.dns_pump();
     }
 
-    /// A resolving connection is being closed: forget its lookup.
+    /// A dialing connection no longer needs its lookup (it connected, or
+    /// is being closed). The sockets the resolver no longer needs are
+    /// closed by the next pump.
     pub(super) fn cancel_resolve(&mut self, id: LookupId) {
         if let Some(d) = self.dns.as_mut() {
-            d.waiters.remove(&id);
-            d.resolver.cancel(id);
+            d.forget(id);
         }
-        self.dns_pump();
     }
 
     /// Drop the resolver (context stopping): no more queries or timers.
@@ -176,10 +219,18 @@ impl Context {
                 if let Some(k) = d.sockets.remove(&s) {
                     self.finalize(k, CloseReason::Normal);
                 }
+            } else if let Some(p) = d.resolver.poll_partial() {
+                if let Some(Waiter::Conn(key)) = d.waiters.get(&p.id) {
+                    let key = *key;
+                    self.race_answer(key, p.id, Ok(p.addrs), false);
+                }
             } else if let Some(ev) = d.resolver.poll_event() {
                 let waiter = d.waiters.remove(&ev.id);
                 match waiter {
-                    Some(Waiter::Conn(key)) => self.resolved(key, ev.id, ev.result),
+                    Some(Waiter::Conn(key)) => {
+                        let result = ev.result.map(|a| a.addrs);
+                        self.race_answer(key, ev.id, result, true);
+                    }
                     Some(Waiter::Protocol {
                         vhost,
                         protocol,
@@ -294,75 +345,6 @@ impl Context {
             d.resolver.handle_socket_error(skey, now);
         }
         self.dns_pump();
-    }
-
-    /// The lookup of a resolving connection finished.
-    fn resolved(&mut self, key: ConnKey, id: LookupId, result: Result<lws_dns::Answer, DnsError>) {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
-        };
-        if conn.io.state != ConnState::Resolving(id) {
-            return;
-        }
-        let answer = match result {
-            Ok(a) if !a.addrs.is_empty() => a,
-            Ok(_) => return self.connect_failed(key, dns_io_error(DnsError::NoAddress)),
-            Err(e) => return self.connect_failed(key, dns_io_error(e)),
-        };
-        let Some(dial) = conn.io.dial.as_mut() else {
-            return self.connect_failed(key, dns_io_error(DnsError::NoAddress));
-        };
-        dial.rest = answer.addrs.into_iter().collect();
-        self.next_address(key);
-    }
-
-    /// Connect a client connection to the next address it has, if any.
-    /// Returns `false` when none is left.
-    pub(super) fn next_address(&mut self, key: ConnKey) -> bool {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return true;
-        };
-        let Some((ip, port, timeout)) = conn
-            .io
-            .dial
-            .as_mut()
-            .and_then(|d| d.rest.pop_front().map(|ip| (ip, d.port, d.timeout)))
-        else {
-            return false;
-        };
-        if let Some(t) = conn.io.timeout.take() {
-            self.sched.cancel(t);
-        }
-        let addr = SocketAddr::new(ip, port);
-        log::debug!("{:?}: connecting to {addr}", Self::token_of(key));
-        let (sock, result) = match socket::start_connect(&Endpoint::Tcp(addr)) {
-            Ok(v) => v,
-            Err(e) => {
-                self.attempt_failed(key, e);
-                return true;
-            }
-        };
-        let old = std::mem::replace(&mut conn.io.socket, sock);
-        if conn.io.registered.take().is_some() {
-            self.io_cmds.push_back(IoCmd::Unwatch {
-                fd: old.fd(),
-                token: Self::token_of(key),
-                closing: Some(Closing(old)),
-            });
-        }
-        conn.io.state = ConnState::Connecting;
-        match result {
-            Err(e) => self.attempt_failed(key, e),
-            Ok(true) => self.finish_connect(key),
-            Ok(false) => {
-                conn.io.timeout = Some(
-                    self.sched
-                        .insert(self.now + timeout, TimerEntry::Timeout(key)),
-                );
-                self.reconcile(key);
-            }
-        }
-        true
     }
 }
 

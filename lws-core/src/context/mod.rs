@@ -13,6 +13,7 @@ mod dispatch;
 mod dns;
 mod listen;
 mod open;
+mod race;
 mod service;
 mod tls;
 
@@ -86,6 +87,8 @@ pub struct Context {
     connector: Option<Box<dyn TlsConnector>>,
     /// The asynchronous resolver; `None` once the context is stopping.
     dns: Option<Box<dns::DnsDriver>>,
+    /// A test's clock, instead of the system's.
+    clock: Option<crate::ManualClock>,
 }
 
 impl std::fmt::Debug for Context {
@@ -109,6 +112,7 @@ pub struct ContextBuilder {
     rx_buffer: usize,
     stop_grace: Duration,
     dns: crate::dns::DnsConfig,
+    clock: Option<crate::ManualClock>,
 }
 
 impl std::fmt::Debug for ContextBuilder {
@@ -130,6 +134,7 @@ impl Default for ContextBuilder {
             rx_buffer: 64 * 1024,
             stop_grace: Duration::from_secs(3),
             dns: crate::dns::DnsConfig::default(),
+            clock: None,
         }
     }
 }
@@ -175,6 +180,14 @@ impl ContextBuilder {
         self
     }
 
+    /// Read the time from `clock` instead of the system (tests): timers
+    /// then fire only when the clock is advanced and
+    /// [`Context::service_timers`] is called, whatever the loop does.
+    pub fn clock(mut self, clock: crate::ManualClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Open the listeners and the waker. Nothing runs until a loop drives
     /// the context.
     pub fn build(self) -> Result<Context> {
@@ -198,13 +211,14 @@ impl ContextBuilder {
             writable_now: Vec::new(),
             stats: Stats::default(),
             stop_grace: self.stop_grace,
-            now: Instant::now(),
+            now: self.clock.as_ref().map_or_else(Instant::now, |c| c.now()),
             listeners: Vec::new(),
             hosts: crate::vhost::HostTable::default(),
             tls_backend: self.tls_backend,
             tls_client: self.tls_client,
             connector: None,
             dns: Some(Box::new(dns::DnsDriver::new(&self.dns))),
+            clock: self.clock,
         };
         for vb in self.vhosts {
             ctx.add_vhost(vb)?;
@@ -300,7 +314,7 @@ impl Context {
     /// Run `f` with a [`Cx`] from outside any callback (e.g. from the host
     /// application between loop turns); what it queues is applied at once.
     pub fn with_cx<R>(&mut self, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
-        self.now = Instant::now();
+        self.now = self.clock_now();
         let mut cx = Cx {
             ops: &mut self.ops,
             sched: &mut self.sched,
@@ -329,6 +343,11 @@ impl Context {
             None => Ok(0),
             Some(n) => self.vhosts[vhost as usize].protocol_index(n),
         }
+    }
+
+    /// The time: the system's, or the test's [`ManualClock`](crate::ManualClock).
+    fn clock_now(&self) -> Instant {
+        self.clock.as_ref().map_or_else(Instant::now, |c| c.now())
     }
 
     fn token_of(key: ConnKey) -> Token {

@@ -35,7 +35,7 @@ impl Context {
         if self.run != RunState::Running {
             return Err(Error::Stopping);
         }
-        self.now = std::time::Instant::now();
+        self.now = self.clock_now();
         let vhost = self.vhost_index(adopt.vhost.as_deref())?;
         let protocol = self.protocol_index(vhost, adopt.protocol.as_deref())?;
         adopt.prepare().map_err(Error::Adopt)?;
@@ -66,7 +66,7 @@ impl Context {
     /// to connect (refused, timed out, TLS) is delivered to its role as a
     /// connect error.
     pub fn connect(&mut self, connect: Connect) -> Result<Token> {
-        self.now = std::time::Instant::now();
+        self.now = self.clock_now();
         let t = self.connect_from(connect, None);
         self.process_ops();
         t
@@ -96,12 +96,12 @@ impl Context {
                     vhost,
                     protocol,
                     origin: Origin::Client(payload),
-                    state: ConnState::Resolving(lws_dns::LookupId(0)),
+                    state: ConnState::Dialing,
                     tls,
                     group: None,
                 };
                 let key = self.open_conn(Socket::Pending, new);
-                self.resolve_for(key, &name, port, c.timeout);
+                self.dial_host(key, &name, port, c.timeout, c.attempt_delay);
                 return Ok(Self::token_of(key));
             }
         };
@@ -199,12 +199,12 @@ impl Context {
 
     /// The connection became usable: arm its idle timer, tell its role.
     pub(super) fn established(&mut self, key: ConnKey) {
+        // The service's cached `now` may predate this connection (one
+        // wake-up can accept a whole backlog): idle time counts from here.
+        self.now = self.clock_now();
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        // The service's cached `now` may predate this connection (one
-        // wake-up can accept a whole backlog): idle time counts from here.
-        self.now = std::time::Instant::now();
         conn.io.last_rx = self.now;
         if let Some(idle) = self.vhosts[conn.io.vhost as usize].policy.idle_timeout {
             conn.io.idle = Some(self.sched.insert(self.now + idle, TimerEntry::Idle(key)));
@@ -289,16 +289,9 @@ impl Context {
         self.established(key);
     }
 
-    /// One address failed to connect: try the next one the resolver gave,
-    /// or report the failure.
+    /// The connect in the connection's own slot failed (an address
+    /// literal, or the last address of a name): report it.
     pub(super) fn attempt_failed(&mut self, key: ConnKey, err: io::Error) {
-        if self.next_address(key) {
-            log::debug!(
-                "{:?}: connect failed ({err}), next address",
-                Self::token_of(key)
-            );
-            return;
-        }
         self.connect_failed(key, err);
     }
 

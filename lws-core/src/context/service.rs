@@ -34,7 +34,7 @@ enum ReadOutcome {
 impl Context {
     /// The descriptor behind `token` is ready. Stale tokens are ignored.
     pub fn service_io(&mut self, token: Token, readiness: Readiness) {
-        self.now = Instant::now();
+        self.now = self.clock_now();
         let key = token.key();
         let Some(conn) = self.conns.get(key) else {
             return;
@@ -44,7 +44,8 @@ impl Context {
             ConnState::Waker => self.waker_ready(key),
             ConnState::Connecting => self.finish_connect(key),
             ConnState::Dns(..) => self.dns_ready(key, readiness),
-            ConnState::Resolving(_) => {}
+            ConnState::Attempt(owner) => self.attempt_ready(key, owner),
+            ConnState::Dialing => {}
             _ if conn.io.rx_paused && (readiness.hangup || readiness.error) => {
                 // Not reading, yet the loop keeps reporting the hang-up
                 // (level-triggered): the connection is gone, close it.
@@ -69,12 +70,14 @@ impl Context {
         self.process_ops();
     }
 
-    /// Run every scheduler entry due at `now`, in deadline order.
+    /// Run every scheduler entry due at `now`, in deadline order (with a
+    /// [`ManualClock`](crate::ManualClock), at the clock's time instead).
     ///
     /// Afterwards the next deadline is always re-announced with
     /// `IoCmd::Timer`, even if unchanged: a loop's one-shot timer that fired
     /// a little early (millisecond-granular loops) must be re-armed.
     pub fn service_timers(&mut self, now: Instant) {
+        let now = self.clock.as_ref().map_or(now, |c| c.now());
         self.now = now;
         self.announced = None;
         let mark = self.sched.mark();
@@ -93,14 +96,15 @@ impl Context {
         if self.wants_forced_service() {
             return Some(std::time::Duration::ZERO);
         }
-        deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        deadline.map(|d| d.saturating_duration_since(self.clock_now()))
     }
 
     /// After a readiness-polling loop's wait and its descriptor events:
     /// run the timers if `deadline` has passed, then forced service.
     pub fn after_poll(&mut self, deadline: Option<Instant>) {
-        if deadline.is_some_and(|d| d <= Instant::now()) {
-            self.service_timers(Instant::now());
+        let now = self.clock_now();
+        if deadline.is_some_and(|d| d <= now) {
+            self.service_timers(now);
         }
         if self.wants_forced_service() {
             self.service_forced();
@@ -109,7 +113,7 @@ impl Context {
 
     /// Serve connections that have input no descriptor event will announce.
     pub fn service_forced(&mut self) {
-        self.now = Instant::now();
+        self.now = self.clock_now();
         for key in std::mem::take(&mut self.forced) {
             let Some(conn) = self.conns.get(key) else {
                 continue;
@@ -322,15 +326,16 @@ impl Context {
                 protocol,
                 id,
             } => self.notify_protocol(vhost, protocol, &ContextEvent::Timer(id)),
-            TimerEntry::Callback(f) => {
+            TimerEntry::Callback(f, origin) => {
                 let mut cx = Cx {
                     ops: &mut self.ops,
                     sched: &mut self.sched,
                     now: self.now,
-                    origin: None,
+                    origin,
                 };
                 f(&mut cx);
             }
+            TimerEntry::Race(key) => self.race_timer(key),
             TimerEntry::ResumeListener(key) => {
                 if let Some(c) = self.conns.get_mut(key) {
                     c.io.rx_paused = false;
@@ -350,6 +355,10 @@ impl Context {
             ConnState::Connecting => {
                 let e = io::Error::new(io::ErrorKind::TimedOut, "connect timed out");
                 self.attempt_failed(key, e);
+            }
+            ConnState::Attempt(owner) => {
+                let e = io::Error::new(io::ErrorKind::TimedOut, "connect timed out");
+                self.attempt_failed_in_slot(key, owner, e);
             }
             ConnState::TlsHandshake => self.tls_failed(key, "handshake timed out".into()),
             ConnState::ClosingViaProtocol(_) | ConnState::Draining(_) => {
