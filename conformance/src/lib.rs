@@ -65,6 +65,8 @@ macro_rules! event_lib_suite {
             dns_silent_resolver_times_out_others_served => $crate::scenarios::dns::silent_resolver_times_out,
             dns_next_address_after_refused => $crate::scenarios::dns::next_address_after_refused,
             dns_truncated_answer_over_tcp => $crate::scenarios::dns::truncated_answer_over_tcp,
+            happy_eyeballs_blackholed_v6_loses_to_v4 => $crate::scenarios::eyeballs::blackholed_v6_loses_to_v4,
+            happy_eyeballs_refused_v6_moves_on_at_once => $crate::scenarios::eyeballs::refused_v6_moves_on_at_once,
             http1_keepalive_50_connections => $crate::scenarios::web::http_keepalive,
             websocket_echo_50_connections => $crate::scenarios::web::websocket_echo,
             http2_20_connections_20_streams => $crate::scenarios::h2::streams,

@@ -160,6 +160,14 @@ pub fn python_has(module: &str) -> bool {
     )
 }
 
+/// Whether a socket can bind `::1` (IPv6 loopback). Without it a test
+/// using it is skipped with a printed reason, unless `LWS_REQUIRE_PEERS`
+/// is set: then it fails.
+pub fn ipv6_loopback() -> bool {
+    let ok = std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok();
+    available(ok, "IPv6 loopback (::1)")
+}
+
 /// Whether the peer program `bin` is installed (on `PATH` or in
 /// `/usr/sbin`). Absent, a test using it is skipped with a printed reason,
 /// unless `LWS_REQUIRE_PEERS` is set (CI sets it after installing the

@@ -7,6 +7,7 @@ pub mod close;
 pub mod dns;
 mod dns_peer;
 pub mod echo;
+pub mod eyeballs;
 pub mod flow;
 pub mod h2;
 pub mod timers;
