@@ -2,7 +2,7 @@
 //! send the upgrade request, validate the server's 101 (accept key,
 //! subprotocol, permessage-deflate parameters).
 
-use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, Token};
+use lws_core::{CloseReason, ConnCx, Connect, Context, Cx, Disposition, RetryPolicy, Token};
 use lws_role_http::parse::response::parse_response;
 
 use crate::event::{WsHandler, WsProtocol};
@@ -39,17 +39,75 @@ pub struct ClientOptions {
     pub subprotocols: Vec<String>,
     /// Extra request headers (e.g. `Origin`, authentication).
     pub headers: Vec<(String, String)>,
+    /// Reconnect with backoff after a failed connect or a lost connection
+    /// (see [`reconnect`](Self::reconnect)); `None` (default): never.
+    pub reconnect: Option<RetryPolicy>,
 }
 
-/// What a client connection carries to its role.
-#[derive(Debug)]
+impl ClientOptions {
+    /// Reconnect by `policy` (delay table, jitter, conceal count: C's
+    /// `lws_retry_bo_t`) when the connect fails (DNS, TCP, TLS, handshake)
+    /// or the open connection is lost, unless the handler closed it,
+    /// called [`WsCx::stop_reconnecting`](crate::WsCx::stop_reconnecting),
+    /// or the context is stopping. A concealed failure is not reported:
+    /// the handler gets [`WsEvent::Reconnecting`](crate::WsEvent::Reconnecting)
+    /// instead of `ConnectError` (a lost open connection still gets its
+    /// `Closed` first). When the policy gives up, the failure is reported
+    /// as without a policy, then [`WsEvent::GaveUp`](crate::WsEvent::GaveUp).
+    /// Each new connection has a new token; the handler's session moves to
+    /// it. Success (`Established`) starts the delay table over.
+    pub fn reconnect(mut self, policy: RetryPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+}
+
+/// What a client connection carries to its role (and, with a reconnect
+/// policy, on to the next connection).
 pub(crate) struct ClientSetup {
     /// The host name in the URL (no brackets, no port).
     pub(crate) name: String,
     host: String,
     path: String,
     key: String,
+    port: u16,
+    tls: bool,
     opts: ClientOptions,
+    /// The reconnect state, with `opts.reconnect`.
+    pub(crate) retry: Option<crate::reconnect::Retry>,
+    /// The session of the previous connection, moved to this one.
+    pub(crate) carried: Option<Box<dyn std::any::Any>>,
+}
+
+impl std::fmt::Debug for ClientSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSetup")
+            .field("name", &self.name)
+            .field("port", &self.port)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientSetup {
+    /// The connect for this setup: resolved by the context on its loop (a
+    /// DNS failure arrives as `ConnectError(ClientError::Dns)`). Without a
+    /// protocol named, a connect from a callback (or a closure it
+    /// scheduled) binds to that callback's protocol.
+    pub(crate) fn into_connect(self) -> Connect {
+        let (name, tls, port) = (self.name.clone(), self.tls, self.port);
+        let mut c = Connect::host(name.as_str(), port).payload(Box::new(self));
+        if tls {
+            c = c.tls(name);
+        }
+        c
+    }
+
+    /// The same client again, with a fresh handshake key.
+    pub(crate) fn renewed(mut self) -> Self {
+        self.key = client_key();
+        self
+    }
 }
 
 fn parse_url(url: &str) -> Result<(bool, String, u16, String), ClientError> {
@@ -85,22 +143,19 @@ fn build(url: &str, protocol: &str, opts: ClientOptions) -> Result<Connect, Clie
     } else {
         format!("{host}:{port}")
     };
+    let retry = opts.reconnect.clone().map(crate::reconnect::Retry::new);
     let setup = ClientSetup {
-        name: bare.clone(),
+        name: bare,
         host: host_header,
         path,
         key: client_key(),
+        port,
+        tls,
         opts,
+        retry,
+        carried: None,
     };
-    // Resolved by the context on its loop; a DNS failure arrives as
-    // `WsEvent::DnsError`.
-    let mut c = Connect::host(bare.as_str(), port)
-        .protocol(protocol)
-        .payload(Box::new(setup));
-    if tls {
-        c = c.tls(bare);
-    }
-    Ok(c)
+    Ok(setup.into_connect().protocol(protocol))
 }
 
 /// Open a WebSocket client connection bound to `protocol` on the first vhost.
@@ -153,25 +208,29 @@ pub(crate) fn send_request<H: WsHandler>(
         }
     }
     req.push_str("\r\n");
+    // A failed write closes the connection: a handshake failure (`on_close`).
+    role.phase = Phase::ClientAwait(Box::new(setup), Vec::new());
     if cx.write(req.as_bytes()).is_err() {
         return Disposition::Close(CloseReason::Normal);
     }
     cx.set_timeout(Some(std::time::Duration::from_secs(10)));
-    role.phase = Phase::ClientAwait(Box::new(setup), Vec::new());
     Disposition::Continue
 }
 
-/// Fail the handshake: report it once, close without a `Closed` event.
+/// Fail the handshake: report it once (or reconnect, by the policy),
+/// close without a `Closed` event.
 fn handshake_failed<H: WsHandler>(
     role: &mut WsRole<H>,
     cx: &mut ConnCx<'_>,
     p: &mut WsProtocol<H>,
+    setup: ClientSetup,
     why: &str,
 ) -> Disposition {
     role.phase = Phase::Done;
     let e = ClientError::Handshake(why.to_owned());
-    role.emit(cx, p, crate::event::WsEvent::ConnectError(&e));
-    Disposition::Close(CloseReason::Protocol(e.to_string()))
+    let close = CloseReason::Protocol(e.to_string());
+    role.client_failed(cx, p, Box::new(setup), Some(e));
+    Disposition::Close(close)
 }
 
 pub(crate) fn read_response<H: WsHandler>(
@@ -181,24 +240,44 @@ pub(crate) fn read_response<H: WsHandler>(
     setup: ClientSetup,
     buf: Vec<u8>,
 ) -> Disposition {
-    let (head, n) = match parse_response(&buf, false, 16 * 1024) {
-        Ok(Some(h)) => h,
-        Ok(None) => {
-            role.phase = Phase::ClientAwait(Box::new(setup), buf);
-            return Disposition::Continue;
+    match check_response(role, p, &setup, &buf) {
+        Ok(n) => {
+            cx.set_timeout(None);
+            role.keep_for_reconnect(setup);
+            role.opened(cx, p, &buf[n..])
         }
-        Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
+        Err(None) => {
+            role.phase = Phase::ClientAwait(Box::new(setup), buf);
+            Disposition::Continue
+        }
+        Err(Some(why)) => handshake_failed(role, cx, p, setup, &why),
+    }
+}
+
+/// Check the server's answer; on success set up the receiver and sender
+/// and return the length of the response head. `Err(None)`: incomplete.
+fn check_response<H: WsHandler>(
+    role: &mut WsRole<H>,
+    p: &WsProtocol<H>,
+    setup: &ClientSetup,
+    buf: &[u8],
+) -> Result<usize, Option<String>> {
+    let fail = |why: &str| Err(Some(why.to_owned()));
+    let (head, n) = match parse_response(buf, false, 16 * 1024) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(None),
+        Err(e) => return fail(&e.to_string()),
     };
     if head.status != 101 {
-        return handshake_failed(role, cx, p, &format!("server answered {}", head.status));
+        return fail(&format!("server answered {}", head.status));
     }
     let h = &head.headers;
     let token = |name: &str, t: &str| h.has_token(name, t);
     if !token("upgrade", "websocket") || !token("connection", "upgrade") {
-        return handshake_failed(role, cx, p, "missing Upgrade/Connection headers");
+        return fail("missing Upgrade/Connection headers");
     }
     if h.get_str("sec-websocket-accept").map(str::trim) != Some(accept_key(&setup.key).as_str()) {
-        return handshake_failed(role, cx, p, "Sec-WebSocket-Accept does not match");
+        return fail("Sec-WebSocket-Accept does not match");
     }
     role.subprotocol = h
         .get_str("sec-websocket-protocol")
@@ -210,12 +289,7 @@ pub(crate) fn read_response<H: WsHandler>(
             .iter()
             .any(|o| o.eq_ignore_ascii_case(sp))
     {
-        return handshake_failed(
-            role,
-            cx,
-            p,
-            "server chose a subprotocol that was not offered",
-        );
+        return fail("server chose a subprotocol that was not offered");
     }
     let exts: Vec<String> = h
         .get_all("sec-websocket-extensions")
@@ -225,21 +299,15 @@ pub(crate) fn read_response<H: WsHandler>(
     let params = match deflate::accept_client(&exts, p.config.deflate_policy()) {
         // RFC 6455 §4.1: an extension the client did not offer.
         Ok(Some(_)) if !p.config.deflate => {
-            return handshake_failed(
-                role,
-                cx,
-                p,
-                "server selected an extension that was not offered",
-            );
+            return fail("server selected an extension that was not offered");
         }
         Ok(params) => params,
-        Err(e) => return handshake_failed(role, cx, p, &e.to_string()),
+        Err(e) => return fail(&e.to_string()),
     };
     let (deflater, inflater) = match &params {
         Some(pr) => (Some(Deflater::new(pr)), Some(Inflater::new(pr))),
         None => (None, None),
     };
-    cx.set_timeout(None);
     role.rx = Some(Receiver::new(
         Side::Client,
         p.config.max_message,
@@ -247,5 +315,5 @@ pub(crate) fn read_response<H: WsHandler>(
         inflater,
     ));
     role.tx = Some(Sender::new(Side::Client, deflater));
-    role.opened(cx, p, &buf[n..])
+    Ok(n)
 }

@@ -23,6 +23,8 @@ pub struct WsCx<'c, 'a> {
     pub(crate) subprotocol: Option<&'c str>,
     /// Set when the handler asked to close: (code, reason).
     pub(crate) close_req: &'c mut Option<(u16, String)>,
+    /// Set when this client must not reconnect.
+    pub(crate) no_reconnect: &'c mut bool,
 }
 
 impl std::fmt::Debug for WsCx<'_, '_> {
@@ -90,10 +92,19 @@ impl<'a> WsCx<'_, 'a> {
         Ok(self.conn.write(&frame)?)
     }
 
-    /// Start the closing handshake with `code` and `reason`.
+    /// Start the closing handshake with `code` and `reason`. A client
+    /// with a reconnect policy does not reconnect after a close it asked for.
     pub fn close(&mut self, code: u16, reason: &str) {
+        *self.no_reconnect = true;
         self.close_req
             .get_or_insert_with(|| (code, reason.to_owned()));
+    }
+
+    /// A client with a reconnect policy: do not reconnect after this
+    /// connection ends (in a [`WsEvent::Reconnecting`](crate::WsEvent::Reconnecting)
+    /// event: cancel that reconnect; no `GaveUp` follows).
+    pub fn stop_reconnecting(&mut self) {
+        *self.no_reconnect = true;
     }
 
     /// Ask for a `Writable` event.
@@ -106,8 +117,10 @@ impl<'a> WsCx<'_, 'a> {
         self.conn.pending_output()
     }
 
-    /// Drop the connection without a closing handshake.
+    /// Drop the connection without a closing handshake (no reconnect
+    /// follows).
     pub fn abort(&mut self) {
+        *self.no_reconnect = true;
         self.conn.close(CloseReason::Normal);
     }
 }

@@ -104,8 +104,20 @@ pub enum WsEvent<'a> {
     Closed { code: u16, reason: &'a str },
     /// A client connection failed before opening: its host name could not
     /// be resolved ([`ClientError::Dns`](crate::ClientError::Dns)), the
-    /// connect or TLS failed, or the handshake was refused.
+    /// connect or TLS failed, or the handshake was refused or cut short.
+    /// With a reconnect policy, only when the policy gives up.
     ConnectError(&'a crate::ClientError),
+    /// A client with a reconnect policy
+    /// ([`ClientOptions::reconnect`](crate::ClientOptions::reconnect)) failed
+    /// to connect or lost its connection, and the policy conceals it: a
+    /// new connection (a new token; this session moves to it) is opened
+    /// after `after`. `failures` counts consecutive failures. Call
+    /// [`WsCx::stop_reconnecting`] to stop here instead.
+    Reconnecting { after: Duration, failures: u32 },
+    /// The reconnect policy gave up after `failures` consecutive failures
+    /// (the last one reported just before, as `ConnectError` or
+    /// `Closed`). Last event of this client.
+    GaveUp { failures: u32 },
 }
 
 /// User code for WebSocket connections.

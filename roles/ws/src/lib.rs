@@ -5,13 +5,15 @@
 //! Both sides deliver typed [`WsEvent`]s to a [`WsHandler`] and send
 //! through a [`WsCx`]. Pure protocol pieces (frames, masking, UTF-8,
 //! close codes, handshake keys, deflate) are in [`proto`]; this crate does
-//! no I/O itself.
+//! no I/O itself. Clients can reconnect with backoff by an lws-core
+//! `RetryPolicy` ([`ClientOptions::reconnect`]).
 #![forbid(unsafe_code)]
 
 pub mod client;
 mod cx;
 mod event;
 pub mod proto;
+mod reconnect;
 mod role;
 pub mod rx;
 mod server;

@@ -33,7 +33,7 @@ pub(crate) enum Phase {
 }
 
 pub(crate) struct WsRole<H: WsHandler> {
-    session: H::Session,
+    pub(crate) session: H::Session,
     pub(crate) phase: Phase,
     pub(crate) rx: Option<Receiver>,
     pub(crate) tx: Option<Sender>,
@@ -42,6 +42,11 @@ pub(crate) struct WsRole<H: WsHandler> {
     close_req: Option<(u16, String)>,
     ping_out: bool,
     last_rx: Option<Instant>,
+    /// A client with a reconnect policy, once open: what the next
+    /// connection needs should this one be lost.
+    pub(crate) redial: Option<Box<ClientSetup>>,
+    /// This client must not reconnect (closed locally, or asked not to).
+    pub(crate) no_reconnect: bool,
     _h: PhantomData<fn() -> H>,
 }
 
@@ -51,19 +56,25 @@ fn proto_of<H: WsHandler>(p: &mut dyn Protocol) -> Option<&mut WsProtocol<H>> {
 
 impl<H: WsHandler> WsRole<H> {
     pub fn new(origin: Origin) -> Self {
+        let mut session = None;
         let phase = match origin {
             Origin::Rebound(carry) => match carry.downcast::<UpgradeRequest>() {
                 Ok(up) => Phase::ServerHandshake(up),
                 Err(_) => Phase::Done,
             },
             Origin::Client(Some(p)) => match p.downcast::<ClientSetup>() {
-                Ok(setup) => Phase::ClientConnecting(setup),
+                Ok(mut setup) => {
+                    // A reconnect: the previous connection's session.
+                    let carried = setup.carried.take().map(|c| c.downcast::<H::Session>());
+                    session = carried.and_then(Result::ok).map(|s| *s);
+                    Phase::ClientConnecting(setup)
+                }
                 Err(_) => Phase::Done,
             },
             _ => Phase::Done,
         };
         WsRole {
-            session: H::Session::default(),
+            session: session.unwrap_or_default(),
             phase,
             rx: None,
             tx: None,
@@ -72,6 +83,8 @@ impl<H: WsHandler> WsRole<H> {
             close_req: None,
             ping_out: false,
             last_rx: None,
+            redial: None,
+            no_reconnect: false,
             _h: PhantomData,
         }
     }
@@ -82,6 +95,7 @@ impl<H: WsHandler> WsRole<H> {
             tx: self.tx.as_mut(),
             subprotocol: self.subprotocol.as_deref(),
             close_req: &mut self.close_req,
+            no_reconnect: &mut self.no_reconnect,
         };
         p.handler.on_event(&mut wcx, &mut self.session, ev);
     }
@@ -324,17 +338,7 @@ impl<H: WsHandler> Role for WsRole<H> {
         err: &std::io::Error,
     ) {
         if let Some(p) = proto_of::<H>(p) {
-            let e = match lws_core::dns_error(err) {
-                Some(dns) => crate::ClientError::Dns {
-                    host: match &self.phase {
-                        Phase::ClientConnecting(s) | Phase::ClientAwait(s, _) => s.name.clone(),
-                        _ => String::new(),
-                    },
-                    error: dns.clone(),
-                },
-                None => crate::ClientError::Connect(err.to_string()),
-            };
-            self.emit(cx, p, WsEvent::ConnectError(&e));
+            self.connect_error(cx, p, err);
         }
     }
 
@@ -347,6 +351,9 @@ impl<H: WsHandler> Role for WsRole<H> {
         if !matches!(self.phase, Phase::Open) {
             return false;
         }
+        // Only a local close (the user's, the context's) reaches an open
+        // connection here: it is never followed by a reconnect.
+        self.no_reconnect = true;
         let code = if *reason == CloseReason::ContextStopping {
             1001
         } else {
@@ -361,8 +368,11 @@ impl<H: WsHandler> Role for WsRole<H> {
         true
     }
 
-    fn on_close(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol, _reason: &CloseReason) {
+    fn on_close(&mut self, cx: &mut ConnCx<'_>, p: &mut dyn Protocol, why: &CloseReason) {
         let Some(p) = proto_of::<H>(p) else { return };
+        if self.closed_before_answer(cx, p, why) {
+            return;
+        }
         if matches!(self.phase, Phase::Done) || self.tx.is_none() {
             return; // never opened (or handshake refused): no Closed event
         }
@@ -375,5 +385,8 @@ impl<H: WsHandler> Role for WsRole<H> {
                 reason: &reason,
             },
         );
+        if let Some(setup) = self.redial.take() {
+            self.client_failed(cx, p, setup, None);
+        }
     }
 }
