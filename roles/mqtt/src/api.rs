@@ -9,10 +9,10 @@ use std::marker::PhantomData;
 
 use lws_core::{CloseReason, ConnCx, ContextEvent, Cx, Origin, Protocol, Role};
 
-use crate::client::MqttOptions;
 use crate::event::{MqttError, MqttEvent};
 use crate::machine::MqttRole;
 use crate::proto::{self, Packet, Publish, QoS};
+use crate::reconnect::Start;
 use crate::session::{Outgoing, Pending, State, Stored};
 
 /// User code for MQTT client connections. `Session` is per connection;
@@ -70,18 +70,26 @@ impl<H: MqttHandler> MqttProtocol<H> {
 
 impl<H: MqttHandler> Protocol for MqttProtocol<H> {
     fn new_role(&mut self, origin: Origin) -> Box<dyn Role> {
-        let opts = match origin {
-            Origin::Client(Some(p)) => p.downcast::<MqttOptions>().map(|b| *b).ok(),
+        let start = match origin {
+            Origin::Client(Some(p)) => p.downcast::<Start>().map(|b| *b).ok(),
             _ => None,
+        };
+        let (opts, redial, carried) = match start {
+            Some(s) => (Some(s.opts), s.redial, s.carried),
+            None => (None, None, None),
         };
         let mut st = State::new(opts);
         let persistent = st.opts.as_ref().filter(|o| !o.clean_session);
         if let Some(stored) = persistent.and_then(|o| self.sessions.remove(&o.client_id)) {
             st.kept = stored;
         }
+        // A reconnect: the previous connection's handler session.
+        let session = carried.and_then(|c| c.downcast::<H::Session>().ok());
         Box::new(MqttRole::<H> {
-            session: H::Session::default(),
+            session: session.map(|s| *s).unwrap_or_default(),
             st,
+            redial,
+            refused: None,
             _h: PhantomData,
         })
     }
@@ -202,8 +210,15 @@ impl<'a> MqttCx<'_, 'a> {
         Ok(packet_id)
     }
 
+    /// A client with a reconnect policy: do not reconnect after this
+    /// connection ends (in a [`MqttEvent::Reconnecting`] event: cancel that
+    /// reconnect; no `GaveUp` follows).
+    pub fn stop_reconnecting(&mut self) {
+        self.st.no_reconnect = true;
+    }
+
     /// Send DISCONNECT (the will is then discarded by the broker) and close
-    /// once it is flushed.
+    /// once it is flushed; no reconnect follows.
     pub fn disconnect(&mut self) {
         if self.st.connected && !self.st.disconnecting {
             let _ = send(self.conn, &Packet::Disconnect);

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use lws_core::{Connect, Context, Cx, Token};
+use lws_core::{Connect, Context, Cx, RetryPolicy, Token};
 
 use crate::event::MqttError;
 use crate::proto::{QoS, Will};
+use crate::reconnect::Start;
 
 /// What the client sends in its CONNECT, and its local limits.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct MqttOptions {
     pub max_pending_subscriptions: usize,
     /// How long to wait for CONNACK.
     pub connack_timeout: Duration,
+    /// Reconnect with backoff (see [`reconnect`](Self::reconnect));
+    /// `None` (default): never.
+    pub reconnect: Option<RetryPolicy>,
 }
 
 impl Default for MqttOptions {
@@ -44,6 +48,7 @@ impl Default for MqttOptions {
             max_in_flight: 1000,
             max_pending_subscriptions: 100,
             connack_timeout: Duration::from_secs(10),
+            reconnect: None,
         }
     }
 }
@@ -87,6 +92,23 @@ impl MqttOptions {
         self.clean_session = on;
         self
     }
+
+    /// Reconnect by `policy` (delay table, jitter, conceal count: C's
+    /// `lws_retry_bo_t`) when a connect fails (DNS, TCP, TLS, CONNACK
+    /// refused or missing) or a connection is lost, unless the handler
+    /// disconnected, closed it, or called
+    /// [`MqttCx::stop_reconnecting`](crate::MqttCx::stop_reconnecting), or
+    /// the context is stopping. A concealed failure is reported only as
+    /// [`MqttEvent::Reconnecting`](crate::MqttEvent::Reconnecting) (a lost
+    /// connection still gets its `Closed` first); when the policy gives up
+    /// the failure is reported as without a policy, then
+    /// [`MqttEvent::GaveUp`](crate::MqttEvent::GaveUp). Each connection has
+    /// its own token; the handler's session and a persistent MQTT session
+    /// move to the next one. `Connected` starts the delay table over.
+    pub fn reconnect(mut self, policy: RetryPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
 }
 
 fn build(url: &str, protocol: &str, opts: MqttOptions) -> Result<Connect, MqttError> {
@@ -114,13 +136,8 @@ fn build(url: &str, protocol: &str, opts: MqttOptions) -> Result<Connect, MqttEr
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     // Resolved by the context on its loop; a DNS failure arrives as
     // `MqttEvent::ConnectError` (see `lws_core::dns_error`).
-    let mut c = Connect::host(bare, port)
-        .protocol(protocol)
-        .payload(Box::new(opts));
-    if tls {
-        c = c.tls(bare);
-    }
-    Ok(c)
+    let start = Start::new(opts, bare, port, tls);
+    Ok(Start::connect(bare, port, tls, start).protocol(protocol))
 }
 
 /// Open an MQTT connection to `url`, bound to `protocol` (an

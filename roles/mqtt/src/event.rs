@@ -33,10 +33,25 @@ pub enum MqttEvent<'a> {
     /// A timer set with `cx.conn().set_timer(after, id)` fired.
     Timer(u64),
     /// The TCP (or TLS) connection could not be made, or its host name not
-    /// resolved: [`lws_core::dns_error`] gives the typed DNS failure.
+    /// resolved: [`lws_core::dns_error`] gives the typed DNS failure. With a
+    /// reconnect policy, only when the policy gives up.
     ConnectError(&'a std::io::Error),
-    /// The connection closed; last event.
+    /// The connection closed; last event of this connection.
     Closed(&'a CloseReason),
+    /// A client with a reconnect policy
+    /// ([`MqttOptions::reconnect`](crate::MqttOptions::reconnect)) failed to
+    /// connect or lost its connection, and the policy conceals it: a new
+    /// connection (a new token; this session moves to it) is opened after
+    /// `after`. `failures` counts consecutive failures. Call
+    /// [`MqttCx::stop_reconnecting`](crate::MqttCx::stop_reconnecting) to
+    /// stop here instead.
+    Reconnecting {
+        after: std::time::Duration,
+        failures: u32,
+    },
+    /// The reconnect policy gave up after `failures` consecutive failures
+    /// (the last one reported just before). Last event of this client.
+    GaveUp { failures: u32 },
 }
 
 /// Why a request from the user could not be sent.

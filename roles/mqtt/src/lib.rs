@@ -15,6 +15,9 @@
 //! `MqttOptions::max_pending_subscriptions` SUBSCRIBE/UNSUBSCRIBE, and an
 //! error ([`MqttError::NoPacketId`]) when all 65,535 identifiers are held.
 //!
+//! Clients can reconnect with backoff by an lws-core `RetryPolicy`
+//! ([`MqttOptions::reconnect`], module `reconnect`).
+//!
 //! Not here (yet): MQTT 5, a broker role.
 #![forbid(unsafe_code)]
 
@@ -23,6 +26,7 @@ pub mod client;
 mod event;
 mod machine;
 pub mod proto;
+mod reconnect;
 mod session;
 
 pub use api::{MqttCx, MqttHandler, MqttProtocol};

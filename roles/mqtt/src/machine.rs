@@ -12,6 +12,7 @@ use lws_core::{CloseReason, ConnCx, Disposition, Protocol, Role, downcast_protoc
 use crate::api::{MqttCx, MqttHandler, MqttProtocol, send};
 use crate::event::{MqttError, MqttEvent};
 use crate::proto::{Connect, ConnectReturn, Packet, Publish, QoS};
+use crate::reconnect::{Failure, Redial};
 use crate::session::{Outgoing, Pending, State};
 
 /// The keep-alive timer's id; user timers (any other id) are passed on
@@ -21,6 +22,10 @@ const PING_TIMER: u64 = u64::MAX - 1;
 pub(crate) struct MqttRole<H: MqttHandler> {
     pub session: H::Session,
     pub st: State,
+    /// Where to reconnect, with a reconnect policy.
+    pub redial: Option<Redial>,
+    /// A CONNACK refusal not reported yet (concealed by the policy).
+    pub refused: Option<ConnectReturn>,
     pub _h: PhantomData<fn() -> H>,
 }
 
@@ -73,7 +78,12 @@ impl<H: MqttHandler> MqttRole<H> {
             .insert(o.client_id.clone(), std::mem::take(&mut self.st.kept));
     }
 
-    fn emit(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, ev: MqttEvent<'_>) {
+    pub(crate) fn emit(
+        &mut self,
+        conn: &mut ConnCx<'_>,
+        proto: &mut dyn Protocol,
+        ev: MqttEvent<'_>,
+    ) {
         match downcast_protocol::<MqttProtocol<H>>(proto) {
             Some(p) => {
                 let mut cx = MqttCx {
@@ -113,10 +123,14 @@ impl<H: MqttHandler> MqttRole<H> {
                 }
                 conn.set_timeout(None);
                 if code != ConnectReturn::Accepted {
-                    self.emit(conn, proto, MqttEvent::Refused(code));
+                    match self.redial.is_some() {
+                        true => self.refused = Some(code), // reported if not concealed
+                        false => self.emit(conn, proto, MqttEvent::Refused(code)),
+                    }
                     return Disposition::Close(CloseReason::Protocol(format!("CONNACK: {code}")));
                 }
                 self.st.connected = true;
+                self.connected();
                 if let Err(e) = self.resume(conn, session_present) {
                     return violation(format!("resending the session: {e}"));
                 }
@@ -300,12 +314,27 @@ impl<H: MqttHandler> Role for MqttRole<H> {
     ) {
         // Stored first: a handler reconnecting from this event finds it.
         self.store(proto);
-        self.emit(conn, proto, MqttEvent::ConnectError(err));
+        if err.kind() == std::io::ErrorKind::ConnectionAborted {
+            self.st.no_reconnect = true; // closed locally while connecting
+        }
+        self.failed(conn, proto, Failure::Connect(err));
     }
 
     fn on_close(&mut self, conn: &mut ConnCx<'_>, proto: &mut dyn Protocol, reason: &CloseReason) {
-        self.st.connected = false;
+        let was_connected = std::mem::take(&mut self.st.connected);
         self.store(proto);
-        self.emit(conn, proto, MqttEvent::Closed(reason));
+        // Local closes (DISCONNECT, the user's close, the context stopping)
+        // are never followed by a reconnect.
+        if self.st.disconnecting
+            || matches!(reason, CloseReason::Normal | CloseReason::ContextStopping)
+        {
+            self.st.no_reconnect = true;
+        }
+        if was_connected {
+            self.emit(conn, proto, MqttEvent::Closed(reason));
+            return self.failed(conn, proto, Failure::Lost);
+        }
+        let refused = self.refused.take();
+        self.failed(conn, proto, Failure::NoSession { refused, reason });
     }
 }

@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub unsubs: HashSet<u16>,
     pub ping_outstanding: bool,
     pub disconnecting: bool,
+    /// The handler asked for no reconnect after this connection.
+    pub no_reconnect: bool,
 }
 
 impl State {
@@ -66,6 +68,7 @@ impl State {
             unsubs: HashSet::new(),
             ping_outstanding: false,
             disconnecting: false,
+            no_reconnect: false,
         }
     }
 
