@@ -122,7 +122,9 @@ impl<'a> Cx<'a> {
     /// result comes to this callback's protocol as
     /// [`ContextEvent::Lookup`](crate::ContextEvent::Lookup) carrying `id`.
     /// Returns `false` (and does nothing) when the callback belongs to no
-    /// protocol. A lookup pending when the context stops is dropped.
+    /// protocol (from outside callbacks, use
+    /// [`Context::lookup`](crate::Context::lookup)). A lookup pending when
+    /// the context stops is dropped.
     pub fn lookup(&mut self, name: impl Into<String>, id: u64) -> bool {
         let Some((vhost, protocol)) = self.origin else {
             return false;

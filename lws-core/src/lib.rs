@@ -15,11 +15,14 @@
 //! Host names are resolved without blocking by the context's own stub
 //! resolver ([`lws_dns`]), whose UDP/TCP sockets are ordinary watched
 //! descriptors and whose retry timer folds into [`Context::next_deadline`]:
-//! a [`Connect::host`] connection is "resolving" until the answer comes.
+//! a [`Connect::host`] connection has its token at once and races the
+//! name's addresses with Happy Eyeballs (RFC 8305) once they come;
+//! [`Context::lookup`] and [`Cx::lookup`] resolve a name for a protocol.
 //!
 //! Clients decide when to reconnect with a [`RetryPolicy`] (C's
 //! `lws_retry_bo_t`) and a per-connection [`Backoff`]; the core does not
-//! retry anything itself.
+//! retry anything itself. A [`ManualClock`] lets a test drive the
+//! context's time (timers, timeouts, retry delays) by hand.
 //!
 //! What this crate must not do: depend on any loop, role or TLS crate, block,
 //! spawn threads, or contain `unsafe` code.
