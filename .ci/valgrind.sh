@@ -45,6 +45,7 @@ SCENARIOS=(
     http1_keepalive_50_connections
     websocket_echo_50_connections
     http2_20_connections_20_streams
+    happy_eyeballs_blackholed_v6_loses_to_v4
 )
 
 out=target/valgrind

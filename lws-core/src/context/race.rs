@@ -103,7 +103,7 @@ impl Context {
         log::debug!("{:?}: connecting to {addr}", Self::token_of(owner));
         let (sock, connected) = match socket::start_connect(&Endpoint::Tcp(addr)) {
             Ok((sock, Ok(done))) => (sock, done),
-            Ok((_, Err(e))) | Err(e) => return self.race_lost(owner, e),
+            Ok((_, Err(e))) | Err(e) => return self.note_failure(owner, e), // the caller steps on
         };
         if connected {
             return self.race_won(owner, sock);
@@ -115,10 +115,13 @@ impl Context {
         let deadline = self.now + timeout;
         if last {
             // Nothing can follow it: connect as a literal address would.
-            conn.io.dial = None;
+            let dial = conn.io.dial.take();
             conn.io.socket = sock;
             conn.io.state = ConnState::Connecting;
             conn.io.timeout = Some(self.sched.insert(deadline, TimerEntry::Timeout(owner)));
+            if let Some(d) = dial {
+                self.drop_dial(*d);
+            }
             return self.reconcile(owner);
         }
         let mut io = ConnIo::new(
@@ -172,11 +175,15 @@ impl Context {
 
     /// One attempt failed: the race moves on.
     fn race_lost(&mut self, owner: ConnKey, e: io::Error) {
+        self.note_failure(owner, e);
+        self.race_step(owner);
+    }
+
+    fn note_failure(&mut self, owner: ConnKey, e: io::Error) {
         log::debug!("{:?}: attempt failed: {e}", Self::token_of(owner));
         let now = self.now;
         if let Some(d) = self.dial_mut(owner) {
             d.race.attempt_failed(e, now);
-            self.race_step(owner);
         }
     }
 
